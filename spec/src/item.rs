@@ -1,0 +1,149 @@
+//! The annotated item: which shapes `#[observe]` instruments, which it
+//! refuses (with the reason), and the argument names a signature binds.
+
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+use syn::{FnArg, Ident, Item, ItemFn, ItemImpl, Pat, Signature, Type};
+
+/// What `#[observe]` was put on.
+pub enum Target {
+    /// A function or method with a body.
+    Fn(ItemFn),
+    /// An `impl` block: every method with a body is instrumented.
+    Impl(ItemImpl),
+}
+
+/// Reads the annotated item. Refused shapes get an error pointing at them.
+pub fn classify(tokens: TokenStream) -> syn::Result<Target> {
+    if let Ok(item) = syn::parse2::<Item>(tokens.clone()) {
+        return match item {
+            Item::Fn(function) => Ok(Target::Fn(function)),
+            Item::Impl(block) => Ok(Target::Impl(block)),
+            other => Err(refuse_item(&other)),
+        };
+    }
+    // A method in a trait definition without a default body.
+    if let Ok(method) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
+        if method.default.is_none() {
+            return Err(syn::Error::new_spanned(
+                &method.sig,
+                "#[observe] needs a function body to instrument, and this trait method has none; \
+                 put #[observe] on the method in each impl (or on the impl block) instead",
+            ));
+        }
+    }
+    // A function inside an impl block may carry `default`, which `Item` rejects.
+    if let Ok(method) = syn::parse2::<syn::ImplItemFn>(tokens.clone()) {
+        return Ok(Target::Fn(ItemFn {
+            attrs: method.attrs,
+            vis: method.vis,
+            sig: method.sig,
+            block: Box::new(method.block),
+            modifiers: method.modifiers,
+        }));
+    }
+    Err(syn::Error::new(
+        proc_macro2::Span::call_site(),
+        "#[observe] applies to functions, methods and impl blocks, and this item could not be read as one",
+    ))
+}
+
+fn pair(keyword: &impl ToTokens, ident: &Ident) -> TokenStream {
+    let mut tokens = keyword.to_token_stream();
+    ident.to_tokens(&mut tokens);
+    tokens
+}
+
+fn refuse_item(item: &Item) -> syn::Error {
+    let (what, tokens): (&str, TokenStream) = match item {
+        Item::Struct(s) => ("a struct", pair(&s.struct_token, &s.ident)),
+        Item::Enum(e) => ("an enum", pair(&e.enum_token, &e.ident)),
+        Item::Union(u) => ("a union", pair(&u.union_token, &u.ident)),
+        Item::Trait(t) => ("a trait definition", pair(&t.trait_token, &t.ident)),
+        Item::Const(c) => ("a const", pair(&c.const_token, &c.ident)),
+        Item::Static(s) => ("a static", pair(&s.static_token, &s.ident)),
+        Item::Mod(m) => ("a module", pair(&m.mod_token, &m.ident)),
+        Item::Type(t) => ("a type alias", pair(&t.type_token, &t.ident)),
+        Item::Use(u) => ("a use declaration", u.use_token.to_token_stream()),
+        Item::ForeignMod(f) => ("an extern block", f.abi.to_token_stream()),
+        Item::Macro(m) => ("a macro invocation", m.mac.path.to_token_stream()),
+        other => ("this item", other.to_token_stream()),
+    };
+    syn::Error::new_spanned(
+        tokens,
+        format!(
+            "#[observe] cannot be applied to {what}: it instruments functions, methods and impl blocks; \
+             put it on the function whose calls you want to observe"
+        ),
+    )
+}
+
+/// Refuses function shapes that cannot carry the instrumentation.
+pub fn check_signature(sig: &Signature) -> syn::Result<()> {
+    if let Some(token) = &sig.constness {
+        return Err(syn::Error::new_spanned(
+            token,
+            "#[observe] cannot instrument a `const fn`: spans, clocks and metrics do not exist during \
+             const evaluation; remove `const`, or move #[observe] to a non-const caller",
+        ));
+    }
+    if let Some(variadic) = &sig.variadic {
+        return Err(syn::Error::new_spanned(
+            variadic,
+            "#[observe] cannot instrument a C-variadic function; wrap it in a non-variadic function and observe that",
+        ));
+    }
+    Ok(())
+}
+
+/// An argument binding of the signature.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub ident: Ident,
+    /// The declared type, when the binding is the whole argument
+    /// (`x: T`); `None` for a name inside a pattern or for `self`.
+    pub ty: Option<Type>,
+    pub is_self: bool,
+}
+
+/// Every name the signature binds, in order, looking inside patterns
+/// such as `(a, b): (u32, u32)`.
+pub fn bindings(sig: &Signature) -> Vec<Binding> {
+    let mut out = Vec::new();
+    for input in &sig.inputs {
+        match input {
+            FnArg::Receiver(receiver) => out.push(Binding {
+                ident: Ident::new("self", receiver.self_token.span),
+                ty: None,
+                is_self: true,
+            }),
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(pat) if pat.subpat.is_none() => {
+                    let is_self = pat.ident == "self";
+                    out.push(Binding { ident: pat.ident.clone(), ty: Some((*typed.ty).clone()), is_self })
+                }
+                other => collect_pattern(other, &mut out),
+            },
+        }
+    }
+    out
+}
+
+fn collect_pattern(pat: &Pat, out: &mut Vec<Binding>) {
+    match pat {
+        Pat::Ident(p) => {
+            out.push(Binding { ident: p.ident.clone(), ty: None, is_self: false });
+            if let Some((_, sub)) = &p.subpat {
+                collect_pattern(sub, out);
+            }
+        }
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_pattern(p, out)),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_pattern(p, out)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| collect_pattern(&f.pat, out)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_pattern(p, out)),
+        Pat::Reference(r) => collect_pattern(&r.pat, out),
+        Pat::Type(t) => collect_pattern(&t.pat, out),
+        Pat::Paren(p) => collect_pattern(&p.pat, out),
+        _ => {}
+    }
+}

@@ -1,0 +1,39 @@
+//! The `#[observe(...)]` attribute grammar, shared by the proc macro and the
+//! `cargo observe` linter so the two can never disagree.
+//!
+//! The pipeline is one module per stage:
+//! [`args`] parses tokens into set-once slots (checking each argument alone),
+//! [`item`] reads the annotated item's shape, [`check`] applies the rules
+//! that span several arguments, and [`model`] is the validated result that
+//! code generation and the linter's catalog consume.
+
+pub mod args;
+pub mod check;
+pub mod ctxt;
+pub mod duration;
+pub mod item;
+pub mod model;
+pub mod names;
+pub mod suggest;
+pub mod symbol;
+
+pub use args::Args;
+pub use model::{Context, FieldValue, Label, LabelValue, Level, Param, Slo, Spec};
+
+use proc_macro2::TokenStream;
+
+/// Parses and validates `#[observe(<args>)]` applied to a function with
+/// signature `sig`, in the given context. Every error found is returned at
+/// once, combined into one `syn::Error`.
+pub fn analyze(args: TokenStream, sig: &syn::Signature, context: &Context) -> syn::Result<Spec> {
+    let parsed = args::parse(args)?;
+    analyze_parsed(&parsed, sig, context)
+}
+
+/// Validates already parsed arguments against a signature.
+pub fn analyze_parsed(args: &Args, sig: &syn::Signature, context: &Context) -> syn::Result<Spec> {
+    let cx = ctxt::Ctxt::new();
+    let spec = model::Spec::build(&cx, args, sig, context);
+    cx.check()?;
+    Ok(spec)
+}
