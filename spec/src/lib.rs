@@ -7,21 +7,33 @@
 //! that span several arguments, and [`model`] is the validated result that
 //! code generation and the linter's catalog consume.
 
-pub mod args;
-pub mod check;
-pub mod ctxt;
 pub mod duration;
-pub mod item;
-pub mod model;
 pub mod names;
+
+#[cfg(feature = "syntax")]
+pub mod args;
+#[cfg(feature = "syntax")]
+pub mod check;
+#[cfg(feature = "syntax")]
+pub mod ctxt;
+#[cfg(feature = "syntax")]
+pub mod item;
+#[cfg(feature = "syntax")]
+pub mod model;
+#[cfg(feature = "syntax")]
 pub mod suggest;
+#[cfg(feature = "syntax")]
 pub mod symbol;
 
+#[cfg(feature = "syntax")]
 pub use args::Args;
+#[cfg(feature = "syntax")]
 pub use model::{Context, FieldValue, Label, LabelValue, Level, Param, Slo, Spec};
 
+#[cfg(feature = "syntax")]
 use proc_macro2::TokenStream;
 
+#[cfg(feature = "syntax")]
 /// Parses and validates `#[observe(<args>)]` applied to a function with
 /// signature `sig`, in the given context. Every error found is returned at
 /// once, combined into one `syn::Error`.
@@ -30,6 +42,7 @@ pub fn analyze(args: TokenStream, sig: &syn::Signature, context: &Context) -> sy
     analyze_parsed(&parsed, sig, context)
 }
 
+#[cfg(feature = "syntax")]
 /// Validates already parsed arguments against a signature.
 pub fn analyze_parsed(args: &Args, sig: &syn::Signature, context: &Context) -> syn::Result<Spec> {
     let cx = ctxt::Ctxt::new();
