@@ -1,0 +1,1 @@
+//! observe::init (in progress)
