@@ -1,0 +1,224 @@
+//! `cargo observe lint`: reads every file in parallel, runs the rules,
+//! applies configuration and suppression comments.
+
+mod labels;
+mod observe_attr;
+mod scanner;
+mod secrets;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use syn::visit::Visit;
+
+use crate::finding::{Code, Finding, Severity};
+use crate::observed::{LabelEnum, ObservedFn};
+use crate::source::SourceFile;
+use crate::workspace::FileEntry;
+
+/// The result for one file.
+pub struct FileReport {
+    pub findings: Vec<Finding>,
+    pub observed: Vec<ObservedFn>,
+    pub label_enums: Vec<LabelEnum>,
+    pub lines: usize,
+    pub bytes: usize,
+    /// Kept for rendering snippets when there are findings.
+    pub source: Option<Arc<SourceFile>>,
+}
+
+/// The result for the whole run, files in path order.
+pub struct Report {
+    pub files: Vec<FileReport>,
+    pub elapsed: Duration,
+}
+
+impl Report {
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> {
+        self.files.iter().flat_map(|f| &f.findings)
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn lines(&self) -> usize {
+        self.files.iter().map(|f| f.lines).sum()
+    }
+
+    pub fn bytes(&self) -> usize {
+        self.files.iter().map(|f| f.bytes).sum()
+    }
+
+    /// Every instrumented function, with label cardinalities resolved
+    /// against the workspace's label enums.
+    pub fn observed(&self) -> Vec<ObservedFn> {
+        let enums: Vec<LabelEnum> = self
+            .files
+            .iter()
+            .flat_map(|f| f.label_enums.iter().cloned())
+            .collect();
+        let mut all: Vec<ObservedFn> = self
+            .files
+            .iter()
+            .flat_map(|f| f.observed.iter().cloned())
+            .collect();
+        for f in &mut all {
+            f.resolve_cardinality(&enums);
+        }
+        all
+    }
+
+    pub fn source_of(&self, file: &str) -> Option<&SourceFile> {
+        self.files
+            .iter()
+            .filter_map(|f| f.source.as_deref())
+            .find(|s| s.display == file)
+    }
+}
+
+/// Scans `files` on every core.
+pub fn scan(files: &[FileEntry]) -> Report {
+    let start = Instant::now();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::with_capacity(files.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut local = Vec::new();
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(entry) = files.get(index) else { break };
+                    local.push((index, scan_file(entry)));
+                }
+                results.lock().expect("scan results").extend(local);
+            });
+        }
+    });
+    let mut results = results.into_inner().expect("scan results");
+    results.sort_by_key(|(index, _)| *index);
+    Report {
+        files: results.into_iter().map(|(_, r)| r).collect(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Reads, parses and checks one file. Never panics on bad input: a file
+/// that cannot be read or parsed becomes an OBS000 finding.
+pub fn scan_file(entry: &FileEntry) -> FileReport {
+    let config = &entry.package.config;
+    let text = match std::fs::read(&entry.path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        },
+        Err(e) => {
+            let src = SourceFile::new(entry.display.clone(), String::new());
+            let finding = parse_failure(&src, config, 0..0, format!("cannot read the file: {e}"));
+            return FileReport {
+                findings: finding.into_iter().collect(),
+                observed: Vec::new(),
+                label_enums: Vec::new(),
+                lines: 0,
+                bytes: 0,
+                source: None,
+            };
+        }
+    };
+    let mut src = SourceFile::new(entry.display.clone(), text);
+    let (mut findings, observed, label_enums) = match src.parse() {
+        Ok(file) => {
+            let mut scanner = scanner::Scanner::new(&src, config, entry.module.clone());
+            scanner.visit_file(&file);
+            drop(file);
+            (scanner.findings, scanner.observed, scanner.label_enums)
+        }
+        Err(e) => {
+            let span = e.span();
+            let location = src.locate(span);
+            let message = format!("cannot parse this file as Rust, so it was not checked: {e}");
+            (
+                parse_failure(&src, config, location.bytes, message)
+                    .into_iter()
+                    .collect(),
+                Vec::new(),
+                Vec::new(),
+            )
+        }
+    };
+    // Every span of this file has been turned into a location; free the
+    // thread's source map so memory stays flat over large corpora.
+    proc_macro2::extra::invalidate_current_thread_spans();
+
+    findings.retain(|f| f.severity != Severity::Allow && !suppressed(&src, f));
+    findings
+        .sort_by(|a, b| (a.location.bytes.start, a.code).cmp(&(b.location.bytes.start, b.code)));
+    let lines = src.line_count();
+    let bytes = src.text.len();
+    FileReport {
+        source: (!findings.is_empty()).then(|| Arc::new(src)),
+        findings,
+        observed,
+        label_enums,
+        lines,
+        bytes,
+    }
+}
+
+fn parse_failure(
+    src: &SourceFile,
+    config: &crate::config::Config,
+    bytes: std::ops::Range<usize>,
+    message: String,
+) -> Option<Finding> {
+    let code = Code::ParseFailure;
+    let severity = config.severity_of(code, code.default_severity());
+    let location = src.locate_bytes(bytes);
+    Some(Finding {
+        code,
+        severity,
+        message,
+        label: "parsing stopped here".into(),
+        file: src.display.clone(),
+        anchor_line: location.line,
+        location,
+    })
+}
+
+/// A finding is suppressed by a `//` comment naming its code on the line
+/// above it (or above the statement or item it is in), or at the end of
+/// its own line. Several codes may share one comment.
+fn suppressed(src: &SourceFile, finding: &Finding) -> bool {
+    let code = finding.code.as_str();
+    let names_code = |comment: &str| {
+        comment.match_indices(code).any(|(i, _)| {
+            let after = comment[i + code.len()..].chars().next();
+            !after.is_some_and(|c| c.is_ascii_alphanumeric())
+        })
+    };
+    let comment_block_above = |line: usize| {
+        let mut l = line;
+        while l > 1 {
+            l -= 1;
+            let text = src.line_text(l).trim_start();
+            if !text.starts_with("//") {
+                break;
+            }
+            if names_code(text) {
+                return true;
+            }
+        }
+        false
+    };
+    let trailing = src
+        .line_text(finding.location.line)
+        .find("//")
+        .is_some_and(|i| names_code(&src.line_text(finding.location.line)[i..]));
+    trailing
+        || comment_block_above(finding.location.line)
+        || comment_block_above(finding.anchor_line)
+}

@@ -1,0 +1,240 @@
+//! OBS005: `#[observe(...)]` checked by observe-spec, the same code the
+//! macro runs, so the linter reports exactly the macro's messages. Valid
+//! attributes become catalog entries.
+
+use observe_spec::Args;
+use observe_spec::model::Context;
+use quote::ToTokens;
+use syn::{Attribute, Meta};
+
+use crate::finding::Code;
+use crate::observed::ObservedFn;
+
+use super::scanner::{ImplContext, Scanner};
+
+/// `#[observe]`, `#[observe(...)]`, `#[observe::observe(...)]`.
+pub fn is_observe(attr: &Attribute) -> bool {
+    let segments = &attr.path().segments;
+    match segments.len() {
+        1 => segments[0].ident == "observe",
+        2 => segments[0].ident == "observe" && segments[1].ident == "observe",
+        _ => false,
+    }
+}
+
+/// `#[derive(Label)]` or `#[derive(observe::Label)]`.
+pub fn derives_label(attrs: &[Attribute]) -> bool {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("derive"))
+        .any(|a| {
+            let Meta::List(list) = &a.meta else {
+                return false;
+            };
+            let text = list.tokens.to_string();
+            text.split(',').any(|d| {
+                d.trim()
+                    .trim_start_matches("observe")
+                    .trim_start_matches(" :: ")
+                    .trim()
+                    == "Label"
+            })
+        })
+}
+
+/// Reports every error of `error`, each at its own span (or at the
+/// attribute when the span points nowhere).
+fn report_errors(scanner: &mut Scanner<'_>, attr: Option<&Attribute>, error: syn::Error) {
+    for e in error {
+        let span = e.span();
+        let location = if span.byte_range().is_empty() && attr.is_some() {
+            let attr = attr.expect("checked");
+            scanner
+                .src
+                .locate_between(attr.pound_token.span, attr.bracket_token.span.close())
+        } else {
+            scanner.src.locate(span)
+        };
+        let severity = scanner.severity(Code::InvalidObserve);
+        scanner.report_at(
+            Code::InvalidObserve,
+            severity,
+            location,
+            e.to_string(),
+            "invalid #[observe] attribute".into(),
+        );
+    }
+}
+
+/// The tokens inside the parentheses, or an error for `#[observe = ...]`.
+fn args_tokens(attr: &Attribute) -> Result<proc_macro2::TokenStream, syn::Error> {
+    match &attr.meta {
+        Meta::Path(_) => Ok(proc_macro2::TokenStream::new()),
+        Meta::List(list) => Ok(list.tokens.clone()),
+        Meta::NameValue(nv) => Err(syn::Error::new_spanned(
+            nv,
+            "expected #[observe] or #[observe(option, ...)]; the options are written in parentheses",
+        )),
+    }
+}
+
+/// Parses an attribute's options, reporting its errors. `None` when it
+/// did not parse.
+fn parse_args(scanner: &mut Scanner<'_>, attr: &Attribute) -> Option<Args> {
+    let tokens = match args_tokens(attr) {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            report_errors(scanner, Some(attr), e);
+            return None;
+        }
+    };
+    match observe_spec::args::parse(tokens) {
+        Ok(args) => Some(args),
+        Err(e) => {
+            report_errors(scanner, Some(attr), e);
+            None
+        }
+    }
+}
+
+/// Reads an `impl` block: its type name and its own `#[observe]`.
+pub fn impl_context(scanner: &mut Scanner<'_>, item: &syn::ItemImpl) -> ImplContext {
+    let type_name = match &*item.self_ty {
+        syn::Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        other => other.to_token_stream().to_string(),
+    };
+    let block_args = item
+        .attrs
+        .iter()
+        .find(|a| is_observe(a))
+        .map(|attr| parse_args(scanner, attr));
+    ImplContext {
+        type_name,
+        // A block attribute that did not parse instruments nothing: the
+        // macro stops at its errors, and so do we.
+        block_args: block_args.flatten(),
+    }
+}
+
+/// A function or method: its own `#[observe]`, merged over its impl
+/// block's when `in_impl`.
+pub fn check_fn(
+    scanner: &mut Scanner<'_>,
+    attrs: &[Attribute],
+    sig: &syn::Signature,
+    in_impl: bool,
+) {
+    let own_attr = attrs.iter().find(|a| is_observe(a));
+    let block = if in_impl {
+        scanner
+            .impl_cx
+            .as_ref()
+            .and_then(|cx| cx.block_args.clone().map(|a| (a, cx.type_name.clone())))
+    } else {
+        None
+    };
+    if own_attr.is_none() && block.is_none() {
+        return;
+    }
+    let own = match own_attr {
+        Some(attr) => match parse_args(scanner, attr) {
+            Some(args) => Some(args),
+            None => return,
+        },
+        None => None,
+    };
+    let (args, impl_type) = match (own, block) {
+        (Some(own), Some((block_args, ty))) => {
+            if own.opt_out.is_some() {
+                return;
+            }
+            (own.over(&block_args), Some(ty))
+        }
+        (None, Some((block_args, ty))) => (block_args, Some(ty)),
+        (Some(own), None) => (own, None),
+        (None, None) => return,
+    };
+    let context = Context {
+        impl_type,
+        module: Some(scanner.module.clone()),
+    };
+    match observe_spec::analyze_parsed(&args, sig, &context) {
+        Ok(spec) => {
+            let line = scanner.src.locate(sig.ident.span()).line;
+            let module = scanner.module.clone();
+            let file = scanner.src.display.clone();
+            scanner
+                .observed
+                .push(ObservedFn::from_spec(&spec, &module, &file, line));
+        }
+        Err(e) => report_errors(scanner, own_attr, e),
+    }
+}
+
+/// A trait method: instrumented when it has a default body; refused by
+/// the macro otherwise.
+pub fn check_trait_fn(scanner: &mut Scanner<'_>, item: &syn::TraitItemFn) {
+    let Some(attr) = item.attrs.iter().find(|a| is_observe(a)) else {
+        return;
+    };
+    if item.default.is_some() {
+        return check_fn(scanner, &item.attrs, &item.sig, false);
+    }
+    let mut stripped = item.clone();
+    stripped.attrs.retain(|a| !is_observe(a));
+    if let Err(observe_spec::item::Refusal::Unsupported(e)) =
+        observe_spec::item::classify(stripped.to_token_stream())
+    {
+        report_errors(scanner, Some(attr), e);
+    }
+}
+
+/// `#[observe]` on an item it cannot instrument (a struct, a const...).
+pub fn check_misplaced(scanner: &mut Scanner<'_>, item: &syn::Item) {
+    let attrs = match item {
+        syn::Item::Fn(_) | syn::Item::Impl(_) => return,
+        syn::Item::Struct(i) => &i.attrs,
+        syn::Item::Enum(i) => &i.attrs,
+        syn::Item::Union(i) => &i.attrs,
+        syn::Item::Trait(i) => &i.attrs,
+        syn::Item::Const(i) => &i.attrs,
+        syn::Item::Static(i) => &i.attrs,
+        syn::Item::Mod(i) => &i.attrs,
+        syn::Item::Type(i) => &i.attrs,
+        syn::Item::Use(i) => &i.attrs,
+        syn::Item::ForeignMod(i) => &i.attrs,
+        _ => return,
+    };
+    let Some(attr) = attrs.iter().find(|a| is_observe(a)) else {
+        return;
+    };
+    let mut stripped = item.clone();
+    strip_observe(&mut stripped);
+    if let Err(observe_spec::item::Refusal::Unsupported(e)) =
+        observe_spec::item::classify(stripped.to_token_stream())
+    {
+        report_errors(scanner, Some(attr), e);
+    }
+}
+
+fn strip_observe(item: &mut syn::Item) {
+    let attrs = match item {
+        syn::Item::Struct(i) => &mut i.attrs,
+        syn::Item::Enum(i) => &mut i.attrs,
+        syn::Item::Union(i) => &mut i.attrs,
+        syn::Item::Trait(i) => &mut i.attrs,
+        syn::Item::Const(i) => &mut i.attrs,
+        syn::Item::Static(i) => &mut i.attrs,
+        syn::Item::Mod(i) => &mut i.attrs,
+        syn::Item::Type(i) => &mut i.attrs,
+        syn::Item::Use(i) => &mut i.attrs,
+        syn::Item::ForeignMod(i) => &mut i.attrs,
+        _ => return,
+    };
+    attrs.retain(|a| !is_observe(a));
+}

@@ -1,0 +1,300 @@
+//! The walk over one parsed file: tracks where we are (module, impl block,
+//! enclosing statement) and hands each construct to the rule that reads it.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use syn::punctuated::Punctuated;
+use syn::visit::{self, Visit};
+use syn::{Expr, Token};
+
+use crate::config::Config;
+use crate::finding::{Code, Finding, Severity};
+use crate::observed::{LabelEnum, ObservedFn};
+use crate::source::{Location, SourceFile};
+
+use super::{labels, observe_attr, secrets};
+
+/// The enclosing `impl` block, for `#[observe]` on blocks.
+pub struct ImplContext {
+    /// `Cart` for `impl Cart`.
+    pub type_name: String,
+    /// The block's own `#[observe(...)]` arguments, when it has one.
+    pub block_args: Option<observe_spec::Args>,
+}
+
+pub struct Scanner<'a> {
+    pub src: &'a SourceFile,
+    pub config: &'a Config,
+    /// The module path of the current item.
+    pub module: String,
+    pub impl_cx: Option<ImplContext>,
+    /// The first line of the enclosing statement or item.
+    pub anchor: usize,
+    pub findings: Vec<Finding>,
+    pub observed: Vec<ObservedFn>,
+    pub label_enums: Vec<LabelEnum>,
+    seen: HashSet<(Code, usize, usize, String)>,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(src: &'a SourceFile, config: &'a Config, module: String) -> Scanner<'a> {
+        Scanner {
+            src,
+            config,
+            module,
+            impl_cx: None,
+            anchor: 0,
+            findings: Vec::new(),
+            observed: Vec::new(),
+            label_enums: Vec::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Records a finding at `location`, once.
+    pub fn report_at(
+        &mut self,
+        code: Code,
+        severity: Severity,
+        location: Location,
+        message: String,
+        label: String,
+    ) {
+        if !self.seen.insert((
+            code,
+            location.bytes.start,
+            location.bytes.end,
+            message.clone(),
+        )) {
+            return;
+        }
+        let anchor = if self.anchor == 0 {
+            location.line
+        } else {
+            self.anchor
+        };
+        self.findings.push(Finding {
+            code,
+            severity,
+            message,
+            label,
+            file: self.src.display.clone(),
+            location,
+            anchor_line: anchor,
+        });
+    }
+
+    /// Records a finding spanning `start` to `end`.
+    pub fn report(
+        &mut self,
+        code: Code,
+        severity: Severity,
+        span: (Span, Span),
+        message: String,
+        label: impl Into<String>,
+    ) {
+        let location = self.src.locate_between(span.0, span.1);
+        self.report_at(code, severity, location, message, label.into());
+    }
+
+    /// The severity a code has here (its default, or the configured one).
+    pub fn severity(&self, code: Code) -> Severity {
+        self.config.severity_of(code, code.default_severity())
+    }
+
+    fn with_anchor(&mut self, span: Option<Span>, f: impl FnOnce(&mut Self)) {
+        let saved = self.anchor;
+        if let Some(span) = span {
+            self.anchor = self.src.locate(span).line;
+        }
+        f(self);
+        self.anchor = saved;
+    }
+
+    /// Reads the arguments of a macro this linter does not know, looking
+    /// for the calls it checks (a `counter!` inside `vec![...]`, a
+    /// `KeyValue` inside `tokio::select!`).
+    fn visit_unknown_macro(&mut self, tokens: &TokenStream) {
+        if !crate::tokens::worth_reparsing(tokens) {
+            return;
+        }
+        let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
+        if let Ok(exprs) = syn::parse::Parser::parse2(parser, tokens.clone()) {
+            for expr in &exprs {
+                self.visit_expr(expr);
+            }
+            return;
+        }
+        if let Ok(stmts) = syn::parse::Parser::parse2(syn::Block::parse_within, tokens.clone()) {
+            for stmt in &stmts {
+                self.visit_stmt(stmt);
+            }
+        }
+    }
+}
+
+/// The span of the first token of an expression, for the common shapes.
+fn first_token(expr: &Expr) -> Option<Span> {
+    Some(match expr {
+        Expr::MethodCall(m) => return first_token(&m.receiver),
+        Expr::Call(c) => return first_token(&c.func),
+        Expr::Field(f) => return first_token(&f.base),
+        Expr::Await(a) => return first_token(&a.base),
+        Expr::Try(t) => return first_token(&t.expr),
+        Expr::Assign(a) => return first_token(&a.left),
+        Expr::Binary(b) => return first_token(&b.left),
+        Expr::Index(i) => return first_token(&i.expr),
+        Expr::Cast(c) => return first_token(&c.expr),
+        Expr::Path(p) => p.path.segments.first()?.ident.span(),
+        Expr::Macro(m) => m.mac.path.segments.first()?.ident.span(),
+        Expr::Reference(r) => r.and_token.span,
+        Expr::Return(r) => r.return_token.span,
+        Expr::If(i) => i.if_token.span,
+        Expr::Match(m) => m.match_token.span,
+        Expr::Let(l) => l.let_token.span,
+        _ => return None,
+    })
+}
+
+impl<'ast> Visit<'ast> for Scanner<'_> {
+    fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
+        let first = match stmt {
+            syn::Stmt::Local(local) => Some(local.let_token.span),
+            syn::Stmt::Macro(m) => m.mac.path.segments.first().map(|s| s.ident.span()),
+            syn::Stmt::Expr(expr, _) => first_token(expr),
+            syn::Stmt::Item(_) => None,
+        };
+        self.with_anchor(first, |this| visit::visit_stmt(this, stmt));
+    }
+
+    fn visit_item(&mut self, item: &'ast syn::Item) {
+        observe_attr::check_misplaced(self, item);
+        visit::visit_item(self, item);
+    }
+
+    fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
+        let saved = std::mem::replace(&mut self.module, String::new());
+        self.module = format!(
+            "{saved}::{}",
+            item.ident.to_string().trim_start_matches("r#")
+        );
+        let saved_impl = self.impl_cx.take();
+        visit::visit_item_mod(self, item);
+        self.impl_cx = saved_impl;
+        self.module = saved;
+    }
+
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        let anchor = item
+            .attrs
+            .first()
+            .map(|a| a.pound_token.span)
+            .unwrap_or(item.sig.fn_token.span);
+        self.with_anchor(Some(anchor), |this| {
+            observe_attr::check_fn(this, &item.attrs, &item.sig, false);
+            secrets::check_instrument(this, &item.attrs, &item.sig);
+        });
+        let saved_impl = self.impl_cx.take();
+        visit::visit_item_fn(self, item);
+        self.impl_cx = saved_impl;
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let saved = self.impl_cx.take();
+        let anchor = item
+            .attrs
+            .first()
+            .map(|a| a.pound_token.span)
+            .unwrap_or(item.impl_token.span);
+        self.with_anchor(Some(anchor), |this| {
+            this.impl_cx = Some(observe_attr::impl_context(this, item));
+        });
+        visit::visit_item_impl(self, item);
+        self.impl_cx = saved;
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        let anchor = item
+            .attrs
+            .first()
+            .map(|a| a.pound_token.span)
+            .unwrap_or(item.sig.fn_token.span);
+        self.with_anchor(Some(anchor), |this| {
+            observe_attr::check_fn(this, &item.attrs, &item.sig, true);
+            secrets::check_instrument(this, &item.attrs, &item.sig);
+        });
+        let saved_impl = self.impl_cx.take();
+        visit::visit_impl_item_fn(self, item);
+        self.impl_cx = saved_impl;
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        let anchor = item
+            .attrs
+            .first()
+            .map(|a| a.pound_token.span)
+            .unwrap_or(item.sig.fn_token.span);
+        self.with_anchor(Some(anchor), |this| {
+            observe_attr::check_trait_fn(this, item);
+            secrets::check_instrument(this, &item.attrs, &item.sig);
+        });
+        visit::visit_trait_item_fn(self, item);
+    }
+
+    fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
+        if observe_attr::derives_label(&item.attrs) {
+            self.label_enums.push(LabelEnum {
+                name: item.ident.to_string(),
+                variants: item.variants.len() as u64,
+            });
+        }
+        visit::visit_item_enum(self, item);
+    }
+
+    fn visit_macro(&mut self, mac: &'ast syn::Macro) {
+        let segments: Vec<String> = mac
+            .path
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        let (krate, name) = match segments.as_slice() {
+            [name] => (None, name.as_str()),
+            [.., krate, name] => (Some(krate.trim_start_matches("r#")), name.as_str()),
+            [] => return,
+        };
+        if name == "macro_rules" {
+            return;
+        }
+        // Inside a statement the statement's first line stays the anchor.
+        let anchor = if self.anchor == 0 {
+            mac.path.segments.first().map(|s| s.ident.span())
+        } else {
+            None
+        };
+        let tokens = mac.tokens.clone();
+        self.with_anchor(anchor, |this| {
+            if labels::is_metrics_macro(krate, name) {
+                labels::check_metrics_macro(this, tokens);
+            } else if let Some(kind) = secrets::tracing_macro(krate, name) {
+                secrets::check_tracing_macro(this, kind, tokens);
+            } else if labels::is_prometheus_vec_macro(krate, name) {
+                labels::check_prometheus_macro(this, tokens.clone());
+                this.visit_unknown_macro(&tokens);
+            } else {
+                this.visit_unknown_macro(&tokens);
+            }
+        });
+    }
+
+    fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
+        labels::check_method_call(self, call);
+        visit::visit_expr_method_call(self, call);
+    }
+
+    fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
+        labels::check_call(self, call);
+        visit::visit_expr_call(self, call);
+    }
+}

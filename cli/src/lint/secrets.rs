@@ -1,0 +1,257 @@
+//! OBS003 (a secret recorded in a log or span field) and OBS004 (a
+//! secret-named parameter recorded by `#[tracing::instrument]`).
+
+use observe_spec::names::is_secret_name;
+use proc_macro2::{TokenStream, TokenTree};
+
+use crate::finding::Code;
+use crate::tokens;
+
+use super::scanner::Scanner;
+
+/// Which tracing macro, which decides the positional arguments before the
+/// fields.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum TracingMacro {
+    /// `info!`, `warn!`...: fields, then a message.
+    Event,
+    /// `event!`: a level first.
+    EventWithLevel,
+    /// `info_span!`...: a name first.
+    Span,
+    /// `span!`: a level, then a name.
+    SpanWithLevel,
+}
+
+pub fn tracing_macro(krate: Option<&str>, name: &str) -> Option<TracingMacro> {
+    if krate.is_some_and(|k| k != "tracing") {
+        return None;
+    }
+    Some(match name {
+        "trace" | "debug" | "info" | "warn" | "error" => TracingMacro::Event,
+        "event" => TracingMacro::EventWithLevel,
+        "trace_span" | "debug_span" | "info_span" | "warn_span" | "error_span" => {
+            TracingMacro::Span
+        }
+        "span" => TracingMacro::SpanWithLevel,
+        _ => return None,
+    })
+}
+
+fn report_field(scanner: &mut Scanner<'_>, trees: &[TokenTree], message: String) {
+    let Some(span) = tokens::span_of(trees) else {
+        return;
+    };
+    let severity = scanner.severity(Code::SecretInLog);
+    scanner.report(
+        Code::SecretInLog,
+        severity,
+        span,
+        message,
+        "secret recorded here",
+    );
+}
+
+/// Whether a field value cannot leak anything: a literal or
+/// `tracing::field::Empty`.
+fn harmless_value(trees: &[TokenTree]) -> bool {
+    match trees {
+        [TokenTree::Literal(_)] => true,
+        _ => matches!(trees.last(), Some(TokenTree::Ident(i)) if i == "Empty"),
+    }
+}
+
+/// Checks one `key = value`, `?key`, `%key.sub` or `"key" = value` field.
+fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
+    let (key_trees, value_trees): (&[TokenTree], &[TokenTree]) = match tokens::find_assign(entry) {
+        Some(eq) => (&entry[..eq], &entry[eq + 1..]),
+        None => (entry, entry),
+    };
+    let key = tokens::dotted_path(key_trees)
+        .map(|(text, _)| text)
+        .or_else(|| tokens::lit_str_tree(key_trees).map(|(s, _)| s));
+    let Some(key) = key else { return };
+    if is_secret_name(&key) && !harmless_value(value_trees) {
+        report_field(
+            scanner,
+            key_trees,
+            format!(
+                "log field `{key}` records a secret: its value ends up in every log and trace backend that receives the event"
+            ),
+        );
+        return;
+    }
+    if let Some((path, last)) = tokens::dotted_path(value_trees) {
+        if is_secret_name(&last) && !std::ptr::eq(key_trees, value_trees) {
+            report_field(
+                scanner,
+                value_trees,
+                format!("log field `{key}` records `{path}`, which holds a secret"),
+            );
+        }
+    }
+}
+
+/// `{password}` and `{token:?}` captured by a format string.
+fn check_format_string(scanner: &mut Scanner<'_>, literal: &[TokenTree], text: &str) {
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        rest = &rest[open + 1..];
+        if rest.starts_with('{') {
+            rest = &rest[1..];
+            continue;
+        }
+        let end = rest.find(['}', ':']).unwrap_or(rest.len());
+        let name = rest[..end].trim();
+        let is_ident = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        if is_ident && is_secret_name(name) {
+            report_field(
+                scanner,
+                literal,
+                format!("the log message captures `{name}`, which holds a secret"),
+            );
+        }
+    }
+}
+
+/// A format argument after the message: `password = pw` or `token`.
+fn check_format_arg(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
+    if let Some(eq) = tokens::find_assign(entry) {
+        if let Some((name, _)) = tokens::dotted_path(&entry[..eq]) {
+            if is_secret_name(&name) && !harmless_value(&entry[eq + 1..]) {
+                report_field(
+                    scanner,
+                    &entry[..eq],
+                    format!("the log message formats `{name}`, which holds a secret"),
+                );
+                return;
+            }
+        }
+        return check_format_value(scanner, &entry[eq + 1..]);
+    }
+    check_format_value(scanner, entry);
+}
+
+fn check_format_value(scanner: &mut Scanner<'_>, value: &[TokenTree]) {
+    if let Some((path, last)) = tokens::dotted_path(value) {
+        if is_secret_name(&last) {
+            report_field(
+                scanner,
+                value,
+                format!("the log message formats `{path}`, which holds a secret"),
+            );
+        }
+    }
+}
+
+/// `info!(target: "x", user = %u, ?password, "message {token}", args)`.
+pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens: TokenStream) {
+    let entries = tokens::split_commas(tokens);
+    let mut need_level = matches!(
+        kind,
+        TracingMacro::EventWithLevel | TracingMacro::SpanWithLevel
+    );
+    let mut need_name = matches!(kind, TracingMacro::Span | TracingMacro::SpanWithLevel);
+    let mut in_message = false;
+    for entry in &entries {
+        if !in_message && tokens::keyword_prefix(entry).is_some() {
+            continue;
+        }
+        if need_level {
+            need_level = false;
+            continue;
+        }
+        if need_name {
+            if let Some(_) = tokens::lit_str_tree(entry) {
+                need_name = false;
+                continue;
+            }
+            need_name = false;
+        }
+        if in_message {
+            check_format_arg(scanner, entry);
+            continue;
+        }
+        // Span fields may be wrapped in braces: `info_span!("x", { a = 1 })` is not
+        // tracing syntax, but `event!(Level::INFO, { a = 1 })` is not either;
+        // a lone string literal starts the message.
+        if let Some((text, _)) = tokens::lit_str_tree(entry) {
+            check_format_string(scanner, entry, &text);
+            in_message = true;
+            continue;
+        }
+        check_field(scanner, entry);
+    }
+}
+
+/// Whether an attribute is `#[instrument]` or `#[tracing::instrument]`.
+pub fn is_instrument(attr: &syn::Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    matches!(
+        segments
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["instrument"] | ["tracing", "instrument"]
+    )
+}
+
+/// OBS004: a secret-named parameter that `#[instrument]` records, and
+/// OBS003 for secret names in its `fields(...)`.
+pub fn check_instrument(scanner: &mut Scanner<'_>, attrs: &[syn::Attribute], sig: &syn::Signature) {
+    let Some(attr) = attrs.iter().find(|a| is_instrument(a)) else {
+        return;
+    };
+    let mut skipped: Vec<String> = Vec::new();
+    let mut skip_all = false;
+    if let syn::Meta::List(list) = &attr.meta {
+        for entry in tokens::split_commas(list.tokens.clone()) {
+            match entry.as_slice() {
+                [TokenTree::Ident(i)] if i == "skip_all" => skip_all = true,
+                [TokenTree::Ident(i), TokenTree::Group(g)] if i == "skip" => {
+                    skipped.extend(g.stream().into_iter().filter_map(|t| match t {
+                        TokenTree::Ident(i) => Some(i.to_string()),
+                        _ => None,
+                    }));
+                }
+                [TokenTree::Ident(i), TokenTree::Group(g)] if i == "fields" => {
+                    for field in tokens::split_commas(g.stream()) {
+                        check_field(scanner, &field);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if skip_all {
+        return;
+    }
+    for binding in observe_spec::item::bindings(sig) {
+        let name = binding.ident.to_string();
+        let name = name.trim_start_matches("r#");
+        if binding.is_self || !is_secret_name(name) || skipped.iter().any(|s| s == name) {
+            continue;
+        }
+        let span = binding.ident.span();
+        let severity = scanner.severity(Code::SecretParam);
+        scanner.report(
+            Code::SecretParam,
+            severity,
+            (span, span),
+            format!(
+                "#[tracing::instrument] records the argument `{name}` with its Debug value, and its name marks it as a secret"
+            ),
+            format!("add `skip({name})`, or migrate to #[observe], which redacts it"),
+        );
+    }
+}
