@@ -1,1 +1,53 @@
-//! placeholder
+//! # observe
+//!
+//! One attribute makes a business function explain itself:
+//!
+//! ```ignore
+//! #[observe::observe(flow = "checkout", labels(tier = customer.tier), slow = "250ms")]
+//! async fn checkout(customer: &Customer, card_number: &str) -> Result<Receipt, CheckoutError> { ... }
+//! ```
+//!
+//! Each call gets a `tracing` span, RED metrics through the `metrics`
+//! facade (`flow_calls_total`, `flow_errors_total`,
+//! `flow_call_duration_seconds`, `flow_calls_in_flight`) with bounded labels
+//! checked at compile time, and one redacted completion event. See the
+//! README for every option and every compile error.
+
+pub use observe_macros::{Label, observe};
+pub use observe_runtime::{
+    FunctionInfo, HashKeyError, Label, REDACTED, Sensitive, SloInfo, catalog, metric_names, names, set_hash_key,
+};
+
+/// Redaction helpers: the scrubber every recorded text goes through.
+pub mod redact {
+    pub use observe_runtime::redact::{MAX_TEXT_LEN, debug_text, display_text, scrub};
+}
+
+/// Sampling hooks (used by `observe::init` to sample per OpenTelemetry trace).
+pub mod sampling {
+    pub use observe_runtime::sampling::{TraceIdSource, set_trace_id_source};
+}
+
+/// What generated code calls. Not a stable API: it changes in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use ::inventory;
+    pub use ::metrics;
+    pub use ::tracing;
+    pub use observe_runtime::budget;
+    pub use observe_runtime::catalog::FunctionInfo;
+    pub use observe_runtime::observation::{Completion, ErrorInfo, Observation, ObservedFuture, Outcome, Severity};
+    pub use observe_runtime::probe;
+    pub use observe_runtime::redact::REDACTED;
+    pub use observe_runtime::site::{CallSite, SiteMeta, SloMeta};
+    pub use observe_runtime::Label;
+
+    /// Calls the body closure once. Taking `FnOnce` lets the body return
+    /// borrows of captured arguments, as the original function could.
+    #[inline(always)]
+    pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
+        body()
+    }
+}
+
+// --- telemetry re-exports (observe-telemetry) ---

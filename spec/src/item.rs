@@ -13,23 +13,32 @@ pub enum Target {
     Impl(ItemImpl),
 }
 
+/// Why an item is not instrumented.
+pub enum Refusal {
+    /// A shape `#[observe]` cannot instrument, with the error to show.
+    Unsupported(syn::Error),
+    /// Tokens that do not parse (code being written): the compiler's own
+    /// syntax error says more than we could.
+    Unreadable,
+}
+
 /// Reads the annotated item. Refused shapes get an error pointing at them.
-pub fn classify(tokens: TokenStream) -> syn::Result<Target> {
+pub fn classify(tokens: TokenStream) -> Result<Target, Refusal> {
     if let Ok(item) = syn::parse2::<Item>(tokens.clone()) {
         return match item {
             Item::Fn(function) => Ok(Target::Fn(function)),
             Item::Impl(block) => Ok(Target::Impl(block)),
-            other => Err(refuse_item(&other)),
+            other => Err(Refusal::Unsupported(refuse_item(&other))),
         };
     }
     // A method in a trait definition without a default body.
     if let Ok(method) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
         if method.default.is_none() {
-            return Err(syn::Error::new_spanned(
+            return Err(Refusal::Unsupported(syn::Error::new_spanned(
                 &method.sig,
                 "#[observe] needs a function body to instrument, and this trait method has none; \
                  put #[observe] on the method in each impl (or on the impl block) instead",
-            ));
+            )));
         }
     }
     // A function inside an impl block may carry `default`, which `Item` rejects.
@@ -42,10 +51,7 @@ pub fn classify(tokens: TokenStream) -> syn::Result<Target> {
             modifiers: method.modifiers,
         }));
     }
-    Err(syn::Error::new(
-        proc_macro2::Span::call_site(),
-        "#[observe] applies to functions, methods and impl blocks, and this item could not be read as one",
-    ))
+    Err(Refusal::Unreadable)
 }
 
 fn pair(keyword: &impl ToTokens, ident: &Ident) -> TokenStream {
