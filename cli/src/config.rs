@@ -93,10 +93,6 @@ impl Config {
         observe_spec::names::is_high_cardinality_key(key) || self.deny_keys.contains(&lower)
     }
 
-    pub fn is_allowed_key(&self, key: &str) -> bool {
-        self.allow_keys.contains(&key.to_ascii_lowercase())
-    }
-
     pub fn is_excluded(&self, path: &Path) -> bool {
         self.exclude.iter().any(|e| path.starts_with(e))
     }
