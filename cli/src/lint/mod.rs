@@ -78,6 +78,9 @@ impl Report {
     }
 }
 
+/// Stack size of each scanning thread.
+const WORKER_STACK: usize = 256 * 1024 * 1024;
+
 /// Scans `files` on every core.
 pub fn scan(files: &[FileEntry]) -> Report {
     let start = Instant::now();
@@ -88,7 +91,13 @@ pub fn scan(files: &[FileEntry]) -> Report {
     let results: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::with_capacity(files.len()));
     std::thread::scope(|scope| {
         for _ in 0..threads {
-            scope.spawn(|| {
+            // syn and the visitor recurse once per nesting level; deeply
+            // nested real code (generated tables, long method chains)
+            // needs more than the default 2 MiB of stack.
+            let worker = std::thread::Builder::new()
+                .name("cargo-observe-scan".into())
+                .stack_size(WORKER_STACK);
+            let spawned = worker.spawn_scoped(scope, || {
                 let mut local = Vec::new();
                 loop {
                     let index = next.fetch_add(1, Ordering::Relaxed);
@@ -97,6 +106,16 @@ pub fn scan(files: &[FileEntry]) -> Report {
                 }
                 results.lock().expect("scan results").extend(local);
             });
+            if let Err(e) = spawned {
+                eprintln!("warning: cannot start a scan thread: {e}");
+            }
+        }
+        // Whatever no thread picked up (when none could start) runs here.
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(entry) = files.get(index) else { break };
+            let report = scan_file(entry);
+            results.lock().expect("scan results").push((index, report));
         }
     });
     let mut results = results.into_inner().expect("scan results");
