@@ -1,5 +1,655 @@
+//! `cargo observe migrate`: rewrites `#[tracing::instrument(...)]` /
+//! `#[instrument(...)]` and `#[autometrics(...)]` into
+//! `#[observe::observe(...)]`, replacing only the attribute's bytes.
+//!
+//! Every option without an equivalent is reported with its position. A
+//! rewritten attribute is validated by observe-spec (the macro's own
+//! checks) against the function's signature before it is written; one that
+//! would not compile is left as it was and reported.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(_args: crate::cli::MigrateArgs) -> Result<ExitCode, crate::Error> {
-    Err(crate::Error("not built yet".into()))
+use proc_macro2::{TokenStream, TokenTree};
+use syn::visit::Visit;
+use syn::{Attribute, Expr, Meta};
+
+use crate::cli::MigrateArgs;
+use crate::source::SourceFile;
+use crate::tokens;
+use crate::{Error, workspace};
+
+/// What a note says about an option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoteKind {
+    /// The option has no `#[observe]` equivalent and was left out.
+    Unmapped,
+    /// `#[observe]` already does what the option asked for.
+    Covered,
+    /// The attribute was left unchanged.
+    Skipped,
+}
+
+impl fmt::Display for NoteKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NoteKind::Unmapped => "unmapped",
+            NoteKind::Covered => "covered",
+            NoteKind::Skipped => "skipped",
+        })
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Note {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub kind: NoteKind,
+    pub message: String,
+}
+
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.file, self.line, self.column, self.kind, self.message
+        )
+    }
+}
+
+/// The result for one file.
+pub struct Migration {
+    pub new_text: String,
+    /// Attributes rewritten.
+    pub rewritten: usize,
+    pub notes: Vec<Note>,
+}
+
+/// An autometrics `Objective` constant: name, success rate, latency.
+#[derive(Clone, Debug, Default)]
+struct Objective {
+    name: Option<String>,
+    availability: Option<f64>,
+    latency_ms: Option<f64>,
+    percentile: Option<f64>,
+}
+
+/// Where an attribute to rewrite sits.
+struct Site {
+    attr: Attribute,
+    /// The function's signature; `None` for an `impl` block.
+    sig: Option<syn::Signature>,
+    /// Some other attribute already is `#[observe]`.
+    already_observed: bool,
+    tool: Tool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Instrument,
+    Autometrics,
+}
+
+fn tool_of(attr: &Attribute) -> Option<Tool> {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    match segments
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["instrument"] | ["tracing", "instrument"] => Some(Tool::Instrument),
+        ["autometrics"] | ["autometrics", "autometrics"] => Some(Tool::Autometrics),
+        _ => None,
+    }
+}
+
+fn is_observe(attr: &Attribute) -> bool {
+    let segments: Vec<String> = attr
+        .path()
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
+    segments == ["observe"] || segments == ["observe", "observe"]
+}
+
+#[derive(Default)]
+struct Collector {
+    sites: Vec<Site>,
+    objectives: HashMap<String, Objective>,
+}
+
+impl Collector {
+    fn collect(&mut self, attrs: &[Attribute], sig: Option<&syn::Signature>) {
+        let already_observed = attrs.iter().any(is_observe);
+        for attr in attrs {
+            if let (Some(tool), syn::AttrStyle::Outer) = (tool_of(attr), &attr.style) {
+                self.sites.push(Site {
+                    attr: attr.clone(),
+                    sig: sig.cloned(),
+                    already_observed,
+                    tool,
+                });
+            }
+        }
+    }
+}
+
+impl<'ast> Visit<'ast> for Collector {
+    fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
+        self.collect(&item.attrs, Some(&item.sig));
+        syn::visit::visit_item_fn(self, item);
+    }
+
+    fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
+        self.collect(&item.attrs, Some(&item.sig));
+        syn::visit::visit_impl_item_fn(self, item);
+    }
+
+    fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
+        if item.default.is_some() {
+            self.collect(&item.attrs, Some(&item.sig));
+        }
+        syn::visit::visit_trait_item_fn(self, item);
+    }
+
+    fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
+        let autometrics: Vec<Attribute> = item
+            .attrs
+            .iter()
+            .filter(|a| tool_of(a) == Some(Tool::Autometrics))
+            .cloned()
+            .collect();
+        self.collect(&autometrics, None);
+        syn::visit::visit_item_impl(self, item);
+    }
+
+    fn visit_item_const(&mut self, item: &'ast syn::ItemConst) {
+        if let Some(objective) = read_objective(&item.expr) {
+            self.objectives.insert(item.ident.to_string(), objective);
+        }
+        syn::visit::visit_item_const(self, item);
+    }
+}
+
+/// `Objective::new("api").success_rate(ObjectivePercentile::P99_9)
+///     .latency(ObjectiveLatency::Ms250, ObjectivePercentile::P99)`.
+fn read_objective(expr: &Expr) -> Option<Objective> {
+    match expr {
+        Expr::Call(call) => {
+            let Expr::Path(path) = &*call.func else {
+                return None;
+            };
+            let names: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            if names.len() < 2
+                || names[names.len() - 2] != "Objective"
+                || names[names.len() - 1] != "new"
+            {
+                return None;
+            }
+            Some(Objective {
+                name: call.args.first().and_then(tokens::lit_str).map(|(s, _)| s),
+                ..Objective::default()
+            })
+        }
+        Expr::MethodCall(call) => {
+            let mut objective = read_objective(&call.receiver)?;
+            let args: Vec<String> = call.args.iter().map(last_segment).collect();
+            match (call.method.to_string().as_str(), args.as_slice()) {
+                ("success_rate", [p]) => objective.availability = percentile(p),
+                ("latency", [l, p]) => {
+                    objective.latency_ms = l.strip_prefix("Ms").and_then(|n| n.parse().ok());
+                    objective.percentile = percentile(p);
+                }
+                _ => return None,
+            }
+            Some(objective)
+        }
+        Expr::Paren(p) => read_objective(&p.expr),
+        _ => None,
+    }
+}
+
+fn last_segment(expr: &Expr) -> String {
+    match expr {
+        Expr::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// `P99_9` -> 99.9.
+fn percentile(name: &str) -> Option<f64> {
+    name.strip_prefix('P')?.replacen('_', ".", 1).parse().ok()
+}
+
+struct Rewriter<'a> {
+    src: &'a SourceFile,
+    notes: Vec<Note>,
+}
+
+impl Rewriter<'_> {
+    fn note(&mut self, trees: &[TokenTree], fallback: &Attribute, kind: NoteKind, message: String) {
+        let location = match tokens::span_of(trees) {
+            Some((a, b)) => self.src.locate_between(a, b),
+            None => self.src.locate(fallback.pound_token.span),
+        };
+        self.notes.push(Note {
+            file: self.src.display.clone(),
+            line: location.line,
+            column: location.column,
+            kind,
+            message,
+        });
+    }
+
+    /// The original text of some tokens of this file.
+    fn text(&self, trees: &[TokenTree]) -> String {
+        match tokens::span_of(trees) {
+            Some((a, b)) => {
+                let location = self.src.locate_between(a, b);
+                self.src.text[location.bytes].to_string()
+            }
+            None => String::new(),
+        }
+    }
+
+    fn instrument(&mut self, attr: &Attribute) -> Vec<String> {
+        let mut out = Vec::new();
+        let Meta::List(list) = &attr.meta else {
+            return out;
+        };
+        for entry in tokens::split_commas(list.tokens.clone()) {
+            let key = match entry.first() {
+                Some(TokenTree::Ident(ident)) => ident.to_string(),
+                _ => {
+                    let text = self.text(&entry);
+                    self.note(
+                        &entry,
+                        attr,
+                        NoteKind::Unmapped,
+                        format!("`{text}` has no #[observe] equivalent; left out"),
+                    );
+                    continue;
+                }
+            };
+            let rest = &entry[1..];
+            let value = match rest {
+                [TokenTree::Punct(p), value @ ..] if p.as_char() == '=' => Some(value),
+                _ => None,
+            };
+            match (key.as_str(), rest, value) {
+                ("name", _, Some(value)) if tokens::lit_str_tree(value).is_some() => {
+                    out.push(format!("name = {}", self.text(value)));
+                }
+                ("level", _, Some(value)) => match level(value) {
+                    Some(level) => out.push(format!("level = \"{level}\"")),
+                    None => {
+                        let text = self.text(&entry);
+                        self.note(&entry, attr, NoteKind::Unmapped, format!("`{text}`: only the five tracing levels map to #[observe]'s `level`; left out"));
+                    }
+                },
+                ("skip_all", [], None) => out.push("skip_all".into()),
+                ("skip", [TokenTree::Group(_)], None) => out.push(self.text(&entry)),
+                ("fields", [TokenTree::Group(group)], None) => {
+                    let mut kept = Vec::new();
+                    for field in tokens::split_commas(group.stream()) {
+                        if let Some(text) = self.field(attr, &field) {
+                            kept.push(text);
+                        }
+                    }
+                    if !kept.is_empty() {
+                        out.push(format!("fields({})", kept.join(", ")));
+                    }
+                }
+                ("ret", [], None) => out.push("ret".into()),
+                ("ret", [TokenTree::Group(_)], None) => {
+                    out.push("ret".into());
+                    let text = self.text(&entry);
+                    self.note(&entry, attr, NoteKind::Covered, format!("`{text}`: #[observe] records the return value with Debug, on the completion event; its formatting and level options are not kept"));
+                }
+                ("err", _, None) => {
+                    let text = self.text(&entry);
+                    self.note(&entry, attr, NoteKind::Covered, format!("`{text}`: #[observe] always records errors (outcome = error, error.message at ERROR level); nothing to add"));
+                }
+                _ => {
+                    let text = self.text(&entry);
+                    let why = match key.as_str() {
+                        "target" => "#[observe] logs under the function's module path",
+                        "parent" | "follows_from" => "#[observe] spans follow the current span",
+                        _ => "no #[observe] equivalent",
+                    };
+                    self.note(
+                        &entry,
+                        attr,
+                        NoteKind::Unmapped,
+                        format!("`{text}`: {why}; left out"),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    /// One `fields(...)` entry, or `None` when it cannot be kept.
+    fn field(&mut self, attr: &Attribute, field: &[TokenTree]) -> Option<String> {
+        let text = self.text(field);
+        let Some(eq) = tokens::find_assign(field) else {
+            self.note(field, attr, NoteKind::Unmapped, format!("`fields({text})` declares an empty field to record later; #[observe] fields need a value; left out"));
+            return None;
+        };
+        let key = tokens::dotted_path(&field[..eq])
+            .map(|(k, _)| k)
+            .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k))?;
+        let head = key.split('.').next().unwrap_or_default().to_string();
+        if observe_spec::model::OWN_FIELDS.contains(&key.as_str())
+            || matches!(head.as_str(), "otel" | "code" | "error")
+        {
+            self.note(
+                field,
+                attr,
+                NoteKind::Unmapped,
+                format!("`fields({text})`: #[observe] sets `{key}` itself; left out"),
+            );
+            return None;
+        }
+        if matches!(field.last(), Some(TokenTree::Ident(i)) if i == "Empty") {
+            self.note(
+                field,
+                attr,
+                NoteKind::Unmapped,
+                format!("`fields({text})` declares an empty field to record later; left out"),
+            );
+            return None;
+        }
+        Some(text)
+    }
+
+    fn autometrics(
+        &mut self,
+        attr: &Attribute,
+        objectives: &HashMap<String, Objective>,
+    ) -> Vec<String> {
+        let mut out = Vec::new();
+        let Meta::List(list) = &attr.meta else {
+            return out;
+        };
+        for entry in tokens::split_commas(list.tokens.clone()) {
+            let text = self.text(&entry);
+            let key = match entry.first() {
+                Some(TokenTree::Ident(ident)) => ident.to_string(),
+                _ => String::new(),
+            };
+            let value = match &entry[1.min(entry.len())..] {
+                [TokenTree::Punct(p), value @ ..] if p.as_char() == '=' => Some(value),
+                _ => None,
+            };
+            match (key.as_str(), value) {
+                ("objective", Some(value)) => {
+                    let name = tokens::dotted_path(value)
+                        .map(|(_, last)| last)
+                        .unwrap_or_default();
+                    let Some(objective) = objectives.get(&name) else {
+                        self.note(&entry, attr, NoteKind::Unmapped, format!("`{text}`: the objective `{name}` is not a `const` of this file built with Objective::new(...); write `slo(...)` by hand"));
+                        continue;
+                    };
+                    if let Some(flow) = &objective.name {
+                        out.push(format!("flow = \"{}\"", flow_name(flow)));
+                    }
+                    let mut slo = Vec::new();
+                    if let Some(a) = objective.availability {
+                        slo.push(format!("availability = {}", float(a)));
+                    }
+                    if let (Some(ms), Some(p)) = (objective.latency_ms, objective.percentile) {
+                        slo.push(format!("latency = \"{}\"", crate::num::fmt_ms(ms)));
+                        slo.push(format!("percentile = {}", float(p)));
+                    }
+                    if !slo.is_empty() {
+                        out.push(format!("slo({})", slo.join(", ")));
+                    }
+                }
+                ("track_concurrency", None) => {
+                    self.note(&entry, attr, NoteKind::Covered, "`track_concurrency`: #[observe] always keeps the in-flight gauge (flow_calls_in_flight)".into());
+                }
+                _ => {
+                    let why = match key.as_str() {
+                        "ok_if" | "error_if" => {
+                            "#[observe] classifies outcomes by the returned Result (Err = error)"
+                        }
+                        "struct_name" => {
+                            "#[observe] names methods `Type::method` from the impl block"
+                        }
+                        _ => "no #[observe] equivalent",
+                    };
+                    self.note(
+                        &entry,
+                        attr,
+                        NoteKind::Unmapped,
+                        format!("`{text}`: {why}; left out"),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// A percentage as a float literal (`99.0`, `99.9`).
+fn float(value: f64) -> String {
+    let text = crate::num::fmt(value);
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// An autometrics objective name as a valid flow name.
+fn flow_name(name: &str) -> String {
+    let flow: String = name
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(observe_spec::names::MAX_FLOW_LEN)
+        .collect();
+    if flow.is_empty() {
+        "default".into()
+    } else {
+        flow
+    }
+}
+
+/// `"debug"`, `Level::DEBUG`, `tracing::Level::DEBUG`, `2`.
+fn level(value: &[TokenTree]) -> Option<&'static str> {
+    let name = match tokens::lit_str_tree(value) {
+        Some((text, _)) => text.to_ascii_lowercase(),
+        None => match value.last() {
+            Some(TokenTree::Ident(ident)) => ident.to_string().to_ascii_lowercase(),
+            Some(TokenTree::Literal(lit)) => match lit.to_string().as_str() {
+                "1" => "trace".into(),
+                "2" => "debug".into(),
+                "3" => "info".into(),
+                "4" => "warn".into(),
+                "5" => "error".into(),
+                _ => return None,
+            },
+            _ => return None,
+        },
+    };
+    observe_spec::model::Level::from_name(&name).map(|l| l.as_str())
+}
+
+/// Rewrites one file's text. `Err` when the file does not parse.
+pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
+    let mut src = SourceFile::new(display.to_string(), text.to_string());
+    let file = src.parse().map_err(|e| format!("cannot parse: {e}"))?;
+    let mut collector = Collector::default();
+    collector.visit_file(&file);
+    let mut rewriter = Rewriter {
+        src: &src,
+        notes: Vec::new(),
+    };
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    for site in &collector.sites {
+        let attr = &site.attr;
+        let range = src
+            .locate_between(attr.pound_token.span, attr.bracket_token.span.close())
+            .bytes;
+        if site.already_observed {
+            rewriter.note(
+                &[],
+                attr,
+                NoteKind::Skipped,
+                "the item already has #[observe]; remove this attribute by hand".into(),
+            );
+            continue;
+        }
+        let args = match site.tool {
+            Tool::Instrument => rewriter.instrument(attr),
+            Tool::Autometrics => rewriter.autometrics(attr, &collector.objectives),
+        };
+        let args_text = args.join(", ");
+        if let Err(message) = validate(&args_text, site.sig.as_ref()) {
+            rewriter.note(&[], attr, NoteKind::Skipped, format!("left unchanged: the rewritten attribute `#[observe({args_text})]` would not compile: {message}"));
+            continue;
+        }
+        let replacement = if args_text.is_empty() {
+            "#[observe::observe]".to_string()
+        } else {
+            format!("#[observe::observe({args_text})]")
+        };
+        edits.push((range, replacement));
+    }
+    let mut notes = rewriter.notes;
+    drop(file);
+    proc_macro2::extra::invalidate_current_thread_spans();
+    let rewritten = edits.len();
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut new_text = text.to_string();
+    for (range, replacement) in edits {
+        new_text.replace_range(range, &replacement);
+    }
+    notes.sort_by_key(|n| (n.line, n.column));
+    Ok(Migration {
+        new_text,
+        rewritten,
+        notes,
+    })
+}
+
+/// Runs observe-spec on the new arguments, as the macro will.
+fn validate(args: &str, sig: Option<&syn::Signature>) -> Result<(), String> {
+    let tokens: TokenStream = args.parse().map_err(|e| format!("{e}"))?;
+    let result = match sig {
+        Some(sig) => {
+            observe_spec::analyze(tokens, sig, &observe_spec::Context::default()).map(|_| ())
+        }
+        None => observe_spec::args::parse(tokens).map(|_| ()),
+    };
+    result.map_err(|e| {
+        e.into_iter()
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
+/// A unified diff of one file.
+pub fn diff(display: &str, old: &str, new: &str) -> String {
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{display}"), &format!("b/{display}"))
+        .to_string()
+}
+
+pub fn run(args: MigrateArgs) -> Result<ExitCode, Error> {
+    let files = workspace::discover(&args.paths)?;
+    let mut changed_files = 0;
+    let mut rewritten = 0;
+    let mut unmapped = 0;
+    let mut diffs = String::new();
+    for entry in &files {
+        let text = match std::fs::read_to_string(&entry.path) {
+            Ok(text) => text,
+            Err(e) => {
+                eprintln!("{}: skipped: cannot read: {e}", entry.display);
+                continue;
+            }
+        };
+        // A cheap filter: most files mention neither attribute.
+        if !text.contains("instrument") && !text.contains("autometrics") {
+            continue;
+        }
+        let migration = match migrate_source(&entry.display, &text) {
+            Ok(m) => m,
+            Err(e) => {
+                eprintln!("{}: skipped: {e}", entry.display);
+                continue;
+            }
+        };
+        for note in &migration.notes {
+            eprintln!("{note}");
+            if note.kind == NoteKind::Unmapped {
+                unmapped += 1;
+            }
+        }
+        if migration.new_text == text {
+            continue;
+        }
+        changed_files += 1;
+        rewritten += migration.rewritten;
+        if args.dry_run {
+            diffs.push_str(&diff(&entry.display, &text, &migration.new_text));
+        } else {
+            write(&entry.path, &migration.new_text)?;
+        }
+    }
+    crate::cli::print(&diffs)?;
+    eprintln!(
+        "{} {rewritten} attribute{} in {changed_files} file{}; {unmapped} option{} without an #[observe] equivalent reported above{}",
+        if args.dry_run {
+            "would rewrite"
+        } else {
+            "rewrote"
+        },
+        if rewritten == 1 { "" } else { "s" },
+        if changed_files == 1 { "" } else { "s" },
+        if unmapped == 1 { "" } else { "s" },
+        if rewritten > 0 {
+            "; the crate needs `observe` in [dependencies]"
+        } else {
+            ""
+        },
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write(path: &PathBuf, text: &str) -> Result<(), Error> {
+    std::fs::write(path, text).map_err(|e| Error(format!("{}: {e}", path.display())))
 }
