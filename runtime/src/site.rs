@@ -286,7 +286,7 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
     let objective = |name: &'static str, ratio: f64| {
         let mut labels = base_labels(site);
         labels.push(MetricLabel::from_static_parts("objective", name));
-        recorder.register_gauge(&Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels), &meta).set(ratio / 100.0);
+        recorder.register_gauge(&Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels), &meta).set(percent_to_ratio(ratio));
     };
     if let Some(availability) = slo.availability {
         objective("availability", availability);
@@ -302,6 +302,11 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
             .register_gauge(&Key::from_parts(names::SLO_LATENCY_THRESHOLD_SECONDS, base_labels(site)), &meta)
             .set(latency_us as f64 / 1e6);
     }
+}
+
+/// 99.9 -> 0.999, without the binary noise of a plain division.
+fn percent_to_ratio(percent: f64) -> f64 {
+    (percent / 100.0 * 1e12).round() / 1e12
 }
 
 #[cfg(test)]
