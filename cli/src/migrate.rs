@@ -405,9 +405,10 @@ impl Rewriter<'_> {
             };
             match (key.as_str(), value) {
                 ("objective", Some(value)) => {
-                    let name = tokens::dotted_path(value)
-                        .map(|(_, last)| last)
-                        .unwrap_or_default();
+                    let name = match value.last() {
+                        Some(TokenTree::Ident(ident)) => ident.to_string(),
+                        _ => String::new(),
+                    };
                     let Some(objective) = objectives.get(&name) else {
                         self.note(&entry, attr, NoteKind::Unmapped, format!("`{text}`: the objective `{name}` is not a `const` of this file built with Objective::new(...); write `slo(...)` by hand"));
                         continue;

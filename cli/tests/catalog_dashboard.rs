@@ -11,11 +11,20 @@ fn catalog_lists_every_valid_observe_function() {
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let functions = json["functions"].as_array().unwrap();
-    let names: Vec<(&str, &str)> =
-        functions.iter().map(|f| (f["flow"].as_str().unwrap(), f["function"].as_str().unwrap())).collect();
+    let names: Vec<(&str, &str)> = functions
+        .iter()
+        .map(|f| (f["flow"].as_str().unwrap(), f["function"].as_str().unwrap()))
+        .collect();
     // Invalid attributes (reserve, ship, cancel, Cart::clear) are not listed;
     // `Cart::len` opted out with #[observe(skip)].
-    assert_eq!(names, [("cart", "Cart::add"), ("checkout", "pay"), ("checkout", "price")]);
+    assert_eq!(
+        names,
+        [
+            ("cart", "Cart::add"),
+            ("checkout", "pay"),
+            ("checkout", "price")
+        ]
+    );
 
     let pay = &functions[1];
     assert_eq!(pay["module"], "shop::checkout");
@@ -25,7 +34,10 @@ fn catalog_lists_every_valid_observe_function() {
     assert_eq!(pay["async"], true);
     assert_eq!(pay["labels"][0]["key"], "method");
     assert_eq!(pay["labels"][0]["type"], "PaymentMethod");
-    assert_eq!(pay["labels"][0]["cardinality"], 3, "PaymentMethod derives Label with 3 variants");
+    assert_eq!(
+        pay["labels"][0]["cardinality"], 3,
+        "PaymentMethod derives Label with 3 variants"
+    );
     assert_eq!(pay["series"], 12);
     assert_eq!(pay["slo"]["availability"], 99.9);
     assert_eq!(pay["slo"]["latency_ms"], 300.0);
@@ -42,12 +54,18 @@ fn catalog_table_and_markdown() {
     let table = stdout(&run(&lint_ws(), &["catalog"]));
     assert_snapshot("catalog.txt", &table);
     let markdown = stdout(&run(&lint_ws(), &["catalog", "--format", "markdown"]));
-    assert!(markdown.starts_with("| Flow | Function | Module | Location | Labels | Series | SLO | Level | Sample |\n|---|"));
+    assert!(markdown.starts_with(
+        "| Flow | Function | Module | Location | Labels | Series | SLO | Level | Sample |\n|---|"
+    ));
     assert_snapshot("catalog.md", &markdown);
 }
 
-const MACRO_METRICS: [&str; 4] =
-    ["flow_calls_total", "flow_errors_total", "flow_call_duration_seconds_bucket", "flow_calls_in_flight"];
+const MACRO_METRICS: [&str; 4] = [
+    "flow_calls_total",
+    "flow_errors_total",
+    "flow_call_duration_seconds_bucket",
+    "flow_calls_in_flight",
+];
 
 /// Every metric name in a PromQL expression (identifiers followed by `{`).
 fn metric_names(expr: &str) -> Vec<String> {
@@ -57,7 +75,9 @@ fn metric_names(expr: &str) -> Vec<String> {
     while i < bytes.len() {
         if bytes[i].is_ascii_alphabetic() || bytes[i] == '_' {
             let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == '_' || bytes[i] == ':') {
+            while i < bytes.len()
+                && (bytes[i].is_ascii_alphanumeric() || bytes[i] == '_' || bytes[i] == ':')
+            {
                 i += 1;
             }
             if bytes.get(i) == Some(&'{') {
@@ -71,11 +91,17 @@ fn metric_names(expr: &str) -> Vec<String> {
 }
 
 fn check_dashboard(board: &Value, flow: &str) {
-    assert!(board["schemaVersion"].as_u64().unwrap() >= 39, "a current Grafana schema version");
+    assert!(
+        board["schemaVersion"].as_u64().unwrap() >= 39,
+        "a current Grafana schema version"
+    );
     assert_eq!(board["title"], format!("observe: {flow}"));
     assert!(board["uid"].as_str().unwrap().len() <= 40);
     let templating = board["templating"]["list"].as_array().unwrap();
-    let datasource = templating.iter().find(|v| v["type"] == "datasource").expect("a datasource variable");
+    let datasource = templating
+        .iter()
+        .find(|v| v["type"] == "datasource")
+        .expect("a datasource variable");
     assert_eq!(datasource["query"], "prometheus");
     let panels = board["panels"].as_array().unwrap();
     assert!(panels.len() >= 7);
@@ -85,7 +111,10 @@ fn check_dashboard(board: &Value, flow: &str) {
         ids.push(panel["id"].as_u64().unwrap());
         titles.push(panel["title"].as_str().unwrap().to_string());
         let pos = &panel["gridPos"];
-        assert!(pos["w"].as_u64().unwrap() <= 24 && pos["x"].as_u64().unwrap() + pos["w"].as_u64().unwrap() <= 24);
+        assert!(
+            pos["w"].as_u64().unwrap() <= 24
+                && pos["x"].as_u64().unwrap() + pos["w"].as_u64().unwrap() <= 24
+        );
         if panel["type"] == "text" {
             continue;
         }
@@ -97,7 +126,11 @@ fn check_dashboard(board: &Value, flow: &str) {
             let expr = target["expr"].as_str().unwrap();
             assert!(!target["refId"].as_str().unwrap().is_empty());
             for name in metric_names(expr) {
-                assert!(MACRO_METRICS.contains(&name.as_str()) || name == "flow_call_duration_seconds_count", "{name} in {expr}");
+                assert!(
+                    MACRO_METRICS.contains(&name.as_str())
+                        || name == "flow_call_duration_seconds_count",
+                    "{name} in {expr}"
+                );
             }
             assert!(expr.contains(&format!("flow=\"{flow}\"")), "{expr}");
         }
@@ -105,8 +138,17 @@ fn check_dashboard(board: &Value, flow: &str) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), panels.len(), "unique panel ids");
-    for wanted in ["Call rate", "Error ratio", "Latency p50 / p95 / p99", "In flight", "SLO burn rate"] {
-        assert!(titles.iter().any(|t| t.starts_with(wanted)), "{wanted} in {titles:?}");
+    for wanted in [
+        "Call rate",
+        "Error ratio",
+        "Latency p50 / p95 / p99",
+        "In flight",
+        "SLO burn rate",
+    ] {
+        assert!(
+            titles.iter().any(|t| t.starts_with(wanted)),
+            "{wanted} in {titles:?}"
+        );
     }
 }
 
@@ -121,17 +163,29 @@ fn one_dashboard_per_flow() {
     check_dashboard(&boards[1], "checkout");
     let text = boards[1].to_string();
     assert!(text.contains("histogram_quantile(0.99"));
-    assert!(text.contains("/ 0.001"), "availability burn divides by the 0.1% budget");
+    assert!(
+        text.contains("/ 0.001"),
+        "availability burn divides by the 0.1% budget"
+    );
 
     let dir = scratch("dashboards");
-    let output = run(&lint_ws(), &["dashboard", "--out-dir", dir.to_str().unwrap()]);
+    let output = run(
+        &lint_ws(),
+        &["dashboard", "--out-dir", dir.to_str().unwrap()],
+    );
     assert_eq!(output.status.code(), Some(0));
-    let checkout: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("checkout.json")).unwrap()).unwrap();
+    let checkout: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("checkout.json")).unwrap()).unwrap();
     check_dashboard(&checkout, "checkout");
     assert!(dir.join("cart.json").is_file());
 
     let single = run(&lint_ws(), &["dashboard", "--flow", "checkout"]);
     let board: Value = serde_json::from_str(&stdout(&single)).unwrap();
     assert!(board.is_object());
-    assert_eq!(run(&lint_ws(), &["dashboard", "--flow", "nope"]).status.code(), Some(2));
+    assert_eq!(
+        run(&lint_ws(), &["dashboard", "--flow", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
 }

@@ -17,7 +17,11 @@ fn promtool(args: &[&str], dir: &Path) -> (bool, String) {
              `apt-get update && apt-get install -y --no-install-recommends prometheus` (scripts/test.sh does this)."
         )
     });
-    let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
     (output.status.success(), text)
 }
 
@@ -26,8 +30,14 @@ fn generate(workspace: &Path, out: &Path) -> (String, String) {
     let output = run(workspace, &["rules", "--output", rules.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let tests = out.join("observe.rules.test.yml");
-    assert!(tests.is_file(), "the promtool unit-test file is written beside the rules");
-    (std::fs::read_to_string(rules).unwrap(), std::fs::read_to_string(tests).unwrap())
+    assert!(
+        tests.is_file(),
+        "the promtool unit-test file is written beside the rules"
+    );
+    (
+        std::fs::read_to_string(rules).unwrap(),
+        std::fs::read_to_string(tests).unwrap(),
+    )
 }
 
 fn check_with_promtool(out: &Path) {
@@ -45,11 +55,19 @@ fn fixture_rules_pass_promtool_check_and_test() {
 
     // pay: availability 99.9 and 99% under 300ms.
     for window in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
-        assert!(rules.contains(&format!("record: flow_function:flow_call_errors:ratio_rate{window}")));
-        assert!(rules.contains(&format!("record: flow_function:flow_call_slow:ratio_rate{window}")));
+        assert!(rules.contains(&format!(
+            "record: flow_function:flow_call_errors:ratio_rate{window}"
+        )));
+        assert!(rules.contains(&format!(
+            "record: flow_function:flow_call_slow:ratio_rate{window}"
+        )));
     }
-    assert!(rules.contains("flow_calls_total{flow=\"checkout\",function=\"pay\",outcome=~\"error|panic\"}[5m]"));
-    assert!(rules.contains("flow_call_duration_seconds_bucket{flow=\"checkout\",function=\"pay\",le=\"0.3\"}[1h]"));
+    assert!(rules.contains(
+        "flow_calls_total{flow=\"checkout\",function=\"pay\",outcome=~\"error|panic\"}[5m]"
+    ));
+    assert!(rules.contains(
+        "flow_call_duration_seconds_bucket{flow=\"checkout\",function=\"pay\",le=\"0.3\"}[1h]"
+    ));
     // Burn thresholds for a 0.1% budget: 14.4x, 6x, 3x, 1x.
     for threshold in ["> 0.0144", "> 0.006", "> 0.003", "> 0.001"] {
         assert!(rules.contains(threshold), "missing {threshold}");
@@ -58,20 +76,33 @@ fn fixture_rules_pass_promtool_check_and_test() {
     for threshold in ["> 0.144", "> 0.06", "> 0.03", "> 0.01"] {
         assert!(rules.contains(threshold), "missing {threshold}");
     }
-    assert!(rules.contains("alert: FlowErrorBudgetBurn") && rules.contains("alert: FlowLatencyBudgetBurn"));
+    assert!(
+        rules.contains("alert: FlowErrorBudgetBurn")
+            && rules.contains("alert: FlowLatencyBudgetBurn")
+    );
     assert!(rules.contains("severity: page") && rules.contains("severity: ticket"));
-    assert!(rules.contains("summary: ") && rules.contains("runbook_url: \"https://runbooks.example.com/observe/checkout/pay\""));
+    assert!(
+        rules.contains("summary: ")
+            && rules.contains("runbook_url: \"https://runbooks.example.com/observe/checkout/pay\"")
+    );
     // Functions without an slo(...) get no rules.
     assert!(!rules.contains("function=\"price\""));
     // The unit tests cover quiet, ticket-only and paging scenarios.
-    assert_eq!(tests.matches("exp_alerts: []").count(), 2, "healthy traffic fires nothing, per objective");
+    assert_eq!(
+        tests.matches("exp_alerts: []").count(),
+        2,
+        "healthy traffic fires nothing, per objective"
+    );
     assert!(tests.contains("severity: page") && tests.contains("severity: ticket"));
 }
 
 #[test]
 fn every_objective_shape_passes_promtool() {
     let dir = scratch("rules-shapes");
-    write(&dir.join("Cargo.toml"), "[package]\nname = \"search\"\nversion = \"0.1.0\"\nedition = \"2024\"\n");
+    write(
+        &dir.join("Cargo.toml"),
+        "[package]\nname = \"search\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
     write(
         &dir.join("src/lib.rs"),
         r#"
@@ -114,7 +145,10 @@ fn without_output_the_rules_go_to_stdout() {
 #[test]
 fn no_slo_gives_an_empty_valid_rule_file() {
     let dir = scratch("rules-empty");
-    write(&dir.join("src/lib.rs"), "#[observe::observe]\npub fn f() {}\n");
+    write(
+        &dir.join("src/lib.rs"),
+        "#[observe::observe]\npub fn f() {}\n",
+    );
     let out = dir.join("out");
     let (rules, _) = generate(&dir, &out);
     assert!(rules.contains("groups: []"));
