@@ -111,7 +111,7 @@ fn markdown(functions: &[ObservedFn]) -> String {
             .into_iter()
             .enumerate()
             .map(|(i, c)| {
-                if matches!(i, 1 | 2 | 3) {
+                if matches!(i, 1..=3) {
                     format!("`{c}`")
                 } else {
                     c

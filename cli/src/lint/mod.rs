@@ -174,8 +174,7 @@ pub fn scan_file(entry: &FileEntry) -> FileReport {
     proc_macro2::extra::invalidate_current_thread_spans();
 
     findings.retain(|f| f.severity != Severity::Allow && !suppressed(&src, f));
-    findings
-        .sort_by(|a, b| (a.location.bytes.start, a.code).cmp(&(b.location.bytes.start, b.code)));
+    findings.sort_by_key(|f| (f.location.bytes.start, f.code));
     let lines = src.line_count();
     let bytes = src.text.len();
     FileReport {

@@ -47,8 +47,7 @@ pub fn derives_label(attrs: &[Attribute]) -> bool {
 fn report_errors(scanner: &mut Scanner<'_>, attr: Option<&Attribute>, error: syn::Error) {
     for e in error {
         let span = e.span();
-        let location = if span.byte_range().is_empty() && attr.is_some() {
-            let attr = attr.expect("checked");
+        let location = if let (true, Some(attr)) = (span.byte_range().is_empty(), attr) {
             scanner
                 .src
                 .locate_between(attr.pound_token.span, attr.bracket_token.span.close())

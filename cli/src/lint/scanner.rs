@@ -174,7 +174,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        let saved = std::mem::replace(&mut self.module, String::new());
+        let saved = std::mem::take(&mut self.module);
         self.module = format!(
             "{saved}::{}",
             item.ident.to_string().trim_start_matches("r#")

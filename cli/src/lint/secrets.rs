@@ -81,14 +81,16 @@ fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
         );
         return;
     }
-    if let Some((path, last)) = tokens::dotted_path(value_trees) {
-        if is_secret_name(&last) && !std::ptr::eq(key_trees, value_trees) {
-            report_field(
-                scanner,
-                value_trees,
-                format!("log field `{key}` records `{path}`, which holds a secret"),
-            );
-        }
+    let shorthand = std::ptr::eq(key_trees, value_trees);
+    if let Some((path, last)) = tokens::dotted_path(value_trees)
+        && is_secret_name(&last)
+        && !shorthand
+    {
+        report_field(
+            scanner,
+            value_trees,
+            format!("log field `{key}` records `{path}`, which holds a secret"),
+        );
     }
 }
 
@@ -121,15 +123,16 @@ fn check_format_string(scanner: &mut Scanner<'_>, literal: &[TokenTree], text: &
 /// A format argument after the message: `password = pw` or `token`.
 fn check_format_arg(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
     if let Some(eq) = tokens::find_assign(entry) {
-        if let Some((name, _)) = tokens::dotted_path(&entry[..eq]) {
-            if is_secret_name(&name) && !harmless_value(&entry[eq + 1..]) {
-                report_field(
-                    scanner,
-                    &entry[..eq],
-                    format!("the log message formats `{name}`, which holds a secret"),
-                );
-                return;
-            }
+        if let Some((name, _)) = tokens::dotted_path(&entry[..eq])
+            && is_secret_name(&name)
+            && !harmless_value(&entry[eq + 1..])
+        {
+            report_field(
+                scanner,
+                &entry[..eq],
+                format!("the log message formats `{name}`, which holds a secret"),
+            );
+            return;
         }
         return check_format_value(scanner, &entry[eq + 1..]);
     }
@@ -137,14 +140,14 @@ fn check_format_arg(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
 }
 
 fn check_format_value(scanner: &mut Scanner<'_>, value: &[TokenTree]) {
-    if let Some((path, last)) = tokens::dotted_path(value) {
-        if is_secret_name(&last) {
-            report_field(
-                scanner,
-                value,
-                format!("the log message formats `{path}`, which holds a secret"),
-            );
-        }
+    if let Some((path, last)) = tokens::dotted_path(value)
+        && is_secret_name(&last)
+    {
+        report_field(
+            scanner,
+            value,
+            format!("the log message formats `{path}`, which holds a secret"),
+        );
     }
 }
 
@@ -166,7 +169,7 @@ pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens
             continue;
         }
         if need_name {
-            if let Some(_) = tokens::lit_str_tree(entry) {
+            if tokens::lit_str_tree(entry).is_some() {
                 need_name = false;
                 continue;
             }
