@@ -128,3 +128,35 @@ impl SourceFile {
         self.line_starts.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spans_map_to_lines_and_character_columns() {
+        let mut src = SourceFile::new("x.rs".into(), "// é\nfn f() { let café = 1; }\n".into());
+        let file = src.parse().unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let loc = src.locate(f.sig.ident.span());
+        assert_eq!((loc.line, loc.column, loc.end_column), (2, 4, 5));
+        assert_eq!(&src.text[loc.bytes], "f");
+    }
+
+    #[test]
+    fn byte_order_mark_and_shebang_keep_offsets() {
+        let mut src = SourceFile::new(
+            "x.rs".into(),
+            "\u{feff}#!/usr/bin/env run\nfn main() {}\n".into(),
+        );
+        let file = src.parse().unwrap();
+        let syn::Item::Fn(f) = &file.items[0] else {
+            panic!()
+        };
+        let loc = src.locate(f.sig.ident.span());
+        assert_eq!((loc.line, loc.column), (2, 4));
+        assert_eq!(&src.text[loc.bytes], "main");
+    }
+}

@@ -249,3 +249,41 @@ fn module_path(package: &Package, file: &Path) -> String {
     }
     module
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn module(file: &str) -> String {
+        let package = Package {
+            dir: PathBuf::from("/ws/shop"),
+            crate_name: "shop".into(),
+            config: Config::default(),
+        };
+        module_path(&package, Path::new(file))
+    }
+
+    #[test]
+    fn module_paths_follow_cargo_layout() {
+        assert_eq!(module("/ws/shop/src/lib.rs"), "shop");
+        assert_eq!(module("/ws/shop/src/main.rs"), "shop");
+        assert_eq!(module("/ws/shop/src/orders.rs"), "shop::orders");
+        assert_eq!(module("/ws/shop/src/orders/mod.rs"), "shop::orders");
+        assert_eq!(
+            module("/ws/shop/src/orders/refund.rs"),
+            "shop::orders::refund"
+        );
+        assert_eq!(module("/ws/shop/src/bin/admin.rs"), "admin");
+        assert_eq!(module("/ws/shop/tests/api-flow.rs"), "api_flow");
+        assert_eq!(module("/ws/shop/examples/demo/main.rs"), "demo");
+    }
+
+    #[test]
+    fn display_paths_are_relative_with_slashes() {
+        assert_eq!(display_path(Path::new("./src/lib.rs")), "src/lib.rs");
+        assert_eq!(
+            display_path(Path::new("crates/a/src/lib.rs")),
+            "crates/a/src/lib.rs"
+        );
+    }
+}

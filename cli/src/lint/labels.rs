@@ -347,3 +347,53 @@ pub fn check_method_call(scanner: &mut Scanner<'_>, call: &syn::ExprMethodCall) 
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(src: &str) -> Bound {
+        classify(&syn::parse_str::<Expr>(src).unwrap())
+    }
+
+    #[test]
+    fn bounded_values() {
+        for src in [
+            "\"eu\"",
+            "REGION",
+            "Tier::Gold",
+            "labels::REGION",
+            "&\"x\"",
+            "\"x\".to_string()",
+            "if ok { \"ok\" } else { \"error\" }",
+            "match s { 200 => \"ok\", _ => \"error\" }",
+            "concat!(\"a\", \"b\")",
+            "String::from(\"x\")",
+        ] {
+            assert_eq!(bound(src), Bound::Bounded, "{src}");
+        }
+    }
+
+    #[test]
+    fn unbounded_values() {
+        for src in [
+            "format!(\"{id}\")",
+            "id.to_string()",
+            "user_id",
+            "&path",
+            "req.path",
+            "name.clone()",
+            "String::from(name)",
+            "if ok { \"ok\" } else { &msg }",
+        ] {
+            assert!(matches!(bound(src), Bound::Unbounded(_)), "{src}");
+        }
+    }
+
+    #[test]
+    fn values_whose_type_decides_are_not_reported() {
+        for src in ["tier.as_str()", "method.label()", "status_class(code)"] {
+            assert_eq!(bound(src), Bound::Unknown, "{src}");
+        }
+    }
+}
