@@ -149,7 +149,9 @@ pub fn flow_and_name(cx: &Ctxt, args: &Args) {
                 .chars()
                 .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' })
                 .take(names::MAX_FLOW_LEN)
-                .collect();
+                .collect::<String>()
+                .trim_matches('_')
+                .to_string();
             let hint = if suggestion.is_empty() { String::new() } else { format!(", e.g. flow = \"{suggestion}\"") };
             cx.error_spanned_by(&flow.value, format!("invalid flow name: {problem}{hint}"));
         }

@@ -24,13 +24,6 @@ pub enum Refusal {
 
 /// Reads the annotated item. Refused shapes get an error pointing at them.
 pub fn classify(tokens: TokenStream) -> Result<Target, Refusal> {
-    if let Ok(item) = syn::parse2::<Item>(tokens.clone()) {
-        return match item {
-            Item::Fn(function) => Ok(Target::Fn(function)),
-            Item::Impl(block) => Ok(Target::Impl(block)),
-            other => Err(Refusal::Unsupported(refuse_item(&other))),
-        };
-    }
     // A method in a trait definition without a default body.
     if let Ok(method) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
         if method.default.is_none() {
@@ -40,6 +33,13 @@ pub fn classify(tokens: TokenStream) -> Result<Target, Refusal> {
                  put #[observe] on the method in each impl (or on the impl block) instead",
             )));
         }
+    }
+    if let Ok(item) = syn::parse2::<Item>(tokens.clone()) {
+        return match item {
+            Item::Fn(function) => Ok(Target::Fn(function)),
+            Item::Impl(block) => Ok(Target::Impl(block)),
+            other => Err(Refusal::Unsupported(refuse_item(&other))),
+        };
     }
     // A function inside an impl block may carry `default`, which `Item` rejects.
     if let Ok(method) = syn::parse2::<syn::ImplItemFn>(tokens.clone()) {

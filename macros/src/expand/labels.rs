@@ -12,6 +12,7 @@ use syn::spanned::Spanned;
 
 use super::private;
 
+
 /// Statements binding `__observe_combos`, `__observe_combo` and
 /// `__observe_labels`.
 pub fn evaluate(spec: &Spec) -> TokenStream {
@@ -53,26 +54,17 @@ pub fn evaluate(spec: &Spec) -> TokenStream {
         }
     }
 
-    let named_check = spec.labels_nameable().then(|| {
-        let cards = spec.labels.iter().map(|label| match (&label.value, &label.declared_type) {
-            (LabelValue::Expr(_), Some(ty)) => quote_spanned!(ty.span()=> <#ty as #p::Label>::CARDINALITY),
-            _ => quote!(1usize),
-        });
-        quote_spanned! {budget_span=>
-            const _: () = #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series);
-        }
-    });
-    let generic_check = (!spec.labels_nameable()).then(|| {
-        quote_spanned! {budget_span=>
-            const { #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series) };
-        }
-    });
-
+    if spec.labels_nameable() {
+        return evaluate_named(spec, &function, &keys, max_series, budget_span);
+    }
+    // Evaluated when the function is monomorphised: `cargo build` fails.
+    let budget = quote_spanned! {budget_span=>
+        const { #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series) };
+    };
     quote! {
-        #named_check
         #[inline(always)]
         fn __observe_labels<#(#generics),*>(#(#params),*) -> (usize, usize, [&'static str; #count]) {
-            #generic_check
+            #budget
             let cards: [usize; #count] = [#(#cards),*];
             let indices: [usize; #count] = [#(#indices),*];
             let mut combo = 0usize;
@@ -84,5 +76,49 @@ pub fn evaluate(spec: &Spec) -> TokenStream {
             (#p::budget::combinations(&cards), combo, [#(#values),*])
         }
         let (__observe_combos, __observe_combo, __observe_labels) = __observe_labels(#(#call_args),*);
+    }
+}
+
+/// Every label is a literal or an argument of a nameable type: the budget
+/// is a `const` item (so `cargo check` fails), and the values are read
+/// through `<Type as Label>`, every use spanned on the argument so a type
+/// that is not a `Label` gives one error.
+fn evaluate_named(spec: &Spec, function: &str, keys: &[&String], max_series: usize, budget_span: Span) -> TokenStream {
+    let p = private();
+    let count = spec.labels.len();
+    let mut cards = Vec::new();
+    let mut indices = Vec::new();
+    let mut values = Vec::new();
+    for label in &spec.labels {
+        match (&label.value, &label.declared_type) {
+            (LabelValue::Expr(expr), Some(ty)) => {
+                let span = expr.span();
+                cards.push(quote_spanned!(span=> <#ty as #p::Label>::CARDINALITY));
+                indices.push(quote_spanned!(span=> <#ty as #p::Label>::label_index(&#expr)));
+                values.push(quote_spanned!(span=> <#ty as #p::Label>::label(&#expr)));
+            }
+            (LabelValue::Literal(text), _) => {
+                cards.push(quote!(1usize));
+                indices.push(quote!(0usize));
+                values.push(quote!(#text));
+            }
+            (LabelValue::Expr(_), None) => unreachable!("labels_nameable() checked every expression"),
+        }
+    }
+    let budget = quote_spanned! {budget_span=>
+        const _: () = #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series);
+    };
+    quote! {
+        #budget
+        let (__observe_combos, __observe_combo, __observe_labels) = {
+            let cards: [usize; #count] = [#(#cards),*];
+            let indices: [usize; #count] = [#(#indices),*];
+            let mut combo = 0usize;
+            for k in 0..#count {
+                combo = combo * cards[k] + indices[k];
+            }
+            let values: [&'static str; #count] = [#(#values),*];
+            (#p::budget::combinations(&cards), combo, values)
+        };
     }
 }

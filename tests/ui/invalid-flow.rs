@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(flow = "Checkout Flow!")]
+fn checkout() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(labels(region = "eu", region = "us"))]
+fn route() {}
+
+fn main() {}

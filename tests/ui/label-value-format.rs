@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(labels(route = format!("/orders/{}", id)))]
+fn get(id: u64) {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(labels(status = status))]
+fn respond(status: u16) {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(labels(version = 2))]
+fn serve() {}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use observe::observe;
+
+#[observe(flwo = "checkout", lables(region = "eu"), colour = "red")]
+fn checkout() {}
+
+fn main() {}
