@@ -71,6 +71,9 @@ pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
 
 /// A possibly dotted field name as `tracing` macro tokens (`order.total`).
 fn field_name(name: &str, span: Span) -> TokenStream {
-    let parts = name.split('.').map(|part| Ident::new(part, span));
+    let parts = name.split('.').map(|part| match part.strip_prefix("r#") {
+        Some(raw) => Ident::new_raw(raw, span),
+        None => Ident::new(part, span),
+    });
     quote!(#(#parts).*)
 }
