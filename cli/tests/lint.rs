@@ -365,3 +365,46 @@ fn benchmark_lines_per_second_over_the_registry() {
         eprintln!("{}", stderr(&output).trim());
     }
 }
+
+/// The macro's compile-fail tests (`tests/ui/*.rs` with the compiler's
+/// `.stderr`): every OBS005 the linter reports there is an error the
+/// compiler printed, with the same message at the same line and column.
+#[test]
+fn obs005_matches_the_compiler_output_of_the_macro_ui_tests() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let ui = repo.join("tests/ui");
+    assert!(
+        ui.is_dir(),
+        "{} holds the macro's trybuild tests",
+        ui.display()
+    );
+    let output = run(repo, &["lint", "--format", "json", "tests/ui"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let mut matched = 0;
+    for finding in json["findings"].as_array().unwrap() {
+        if finding["code"] != "OBS005" {
+            continue;
+        }
+        let file = finding["file"].as_str().unwrap();
+        let stderr_path = repo.join(file.replace(".rs", ".stderr"));
+        let Ok(expected) = std::fs::read_to_string(&stderr_path) else {
+            continue;
+        };
+        let message = finding["message"].as_str().unwrap();
+        let location = format!("{file}:{}:{}", finding["line"], finding["column"]);
+        assert!(
+            expected.contains(message),
+            "{location}: `{message}` is not in {}",
+            stderr_path.display()
+        );
+        assert!(
+            expected.contains(&location),
+            "{location} is not in {}",
+            stderr_path.display()
+        );
+        matched += 1;
+    }
+    assert!(matched >= 10, "only {matched} OBS005 findings in tests/ui");
+}

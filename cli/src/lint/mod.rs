@@ -159,7 +159,15 @@ pub fn scan_file(entry: &FileEntry) -> FileReport {
         Err(e) => {
             let span = e.span();
             let location = src.locate(span);
-            let message = format!("cannot parse this file as Rust, so it was not checked: {e}");
+            let reason = match e.to_string() {
+                // proc-macro2's lexer error says nothing about the cause.
+                lex if lex == "cannot parse string into token stream" => {
+                    "unbalanced delimiters or an invalid token".to_string()
+                }
+                other => other,
+            };
+            let message =
+                format!("cannot parse this file as Rust, so it was not checked: {reason}");
             (
                 parse_failure(&src, config, location.bytes, message)
                     .into_iter()

@@ -32,6 +32,21 @@ fn rules() -> Vec<Value> {
         .collect()
 }
 
+/// A relative path as a URI reference: `/`-separated, with the characters
+/// a URI cannot hold percent-encoded.
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                out.push(byte as char)
+            }
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+
 pub fn render(report: &Report) -> String {
     let results: Vec<Value> = report
         .findings()
@@ -51,7 +66,7 @@ pub fn render(report: &Report) -> String {
                 "message": { "text": f.message },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": f.file, "uriBaseId": "%SRCROOT%" },
+                        "artifactLocation": { "uri": uri(&f.file), "uriBaseId": "%SRCROOT%" },
                         "region": {
                             "startLine": f.location.line,
                             "startColumn": f.location.column,
