@@ -51,3 +51,11 @@ pub mod __private {
 }
 
 // --- telemetry re-exports (observe-telemetry) ---
+#[cfg(feature = "init")]
+pub use observe_telemetry::{
+    FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat, LogWriter, OtlpProtocol,
+    PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard, WaterfallStyle, flight_recorder,
+    init, metrics_handle,
+};
+#[cfg(feature = "http")]
+pub use observe_telemetry::http;

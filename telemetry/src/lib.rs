@@ -1,1 +1,160 @@
-//! observe::init (in progress)
+//! `observe::init`: one call that installs JSON logs with redaction,
+//! OpenTelemetry traces exported over OTLP, a Prometheus metrics exporter
+//! with real histogram buckets, and an in-process flight recorder of
+//! recent traces; and, behind the `http` feature, the axum layer, the
+//! health/metrics/debug routes and a propagating HTTP client.
+//!
+//! ```no_run
+//! let _telemetry = observe_telemetry::init();
+//! tracing::info!(order_id = 42, "ready");
+//! ```
+//!
+//! One module per part: [`config`] (the builder and the environment),
+//! `logs` (the log output), [`redaction`], `traces`, [`metrics`],
+//! [`flight_recorder`], `guard`, and [`http`].
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod flight_recorder;
+mod guard;
+#[cfg(feature = "http")]
+pub mod http;
+mod logs;
+pub mod metrics;
+pub mod redaction;
+mod traces;
+
+use std::sync::Arc;
+
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Registry, reload};
+
+pub use config::{LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
+pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
+pub use logs::{ordered_json, pretty_line};
+pub use metrics_exporter_prometheus::PrometheusHandle;
+pub use traces::trace_id_of;
+
+/// Installs logs, traces, metrics and the flight recorder, configured from
+/// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
+/// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
+/// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
+/// `OTEL_TRACES_SAMPLER_ARG`). Keep the guard alive for the whole program:
+/// dropping it flushes the trace export. Never fails: a problem is reported
+/// on stderr and the rest still works. Use [`Telemetry::builder`] to set
+/// defaults, or [`Telemetry::try_init`] to handle errors.
+pub fn init() -> TelemetryGuard {
+    Telemetry::builder().init()
+}
+
+/// The Prometheus render handle installed by `init`.
+pub fn metrics_handle() -> Option<PrometheusHandle> {
+    guard::installed().and_then(|installed| installed.metrics.clone())
+}
+
+/// The flight recorder installed by `init`.
+pub fn flight_recorder() -> Option<FlightRecorder> {
+    FlightRecorder::global()
+}
+
+impl Telemetry {
+    /// Installs everything; on error, reports it on stderr and returns a
+    /// guard (sharing the set-up already installed, if any).
+    pub fn init(self) -> TelemetryGuard {
+        match self.try_init() {
+            Ok(guard) => guard,
+            Err(InitError::AlreadyInitialized) => TelemetryGuard {
+                installed: guard::installed().cloned(),
+                primary: false,
+            },
+            Err(error) => {
+                eprintln!("observe: telemetry was not installed: {error}");
+                TelemetryGuard {
+                    installed: guard::installed().cloned(),
+                    primary: false,
+                }
+            }
+        }
+    }
+
+    /// Installs everything, or says why not.
+    pub fn try_init(self) -> Result<TelemetryGuard, InitError> {
+        if guard::installed().is_some() {
+            return Err(InitError::AlreadyInitialized);
+        }
+        let mut settings = self.resolve();
+        let filter = match guard::env_filter(&settings.log_filter) {
+            Ok(filter) => filter,
+            Err(error) => {
+                settings.warnings.push(format!("{error}; using `info`"));
+                guard::env_filter("info")?
+            }
+        };
+        let (filter, filter_handle) = reload::Layer::new(filter);
+
+        let recorder = settings.flight_recorder.enabled.then(|| {
+            FlightRecorder::new(
+                settings.flight_recorder.clone(),
+                settings.service_name.clone(),
+            )
+        });
+        let traces = match traces::build(&settings, recorder.as_ref()) {
+            Ok(traces) => traces,
+            Err(error) => {
+                settings
+                    .warnings
+                    .push(format!("{error}; spans are not exported"));
+                settings.otlp_endpoint = None;
+                traces::build(&settings, recorder.as_ref()).map_err(InitError::InvalidFilter)?
+            }
+        };
+
+        let sink = Arc::new(logs::LineSink {
+            writer: settings.log_writer.clone(),
+            format: settings.log_format,
+            colour: settings.colour,
+            service: settings.service_name.clone(),
+            environment: settings.environment.clone(),
+            version: settings.service_version.clone(),
+            recorder: recorder.clone(),
+        });
+        let subscriber = Registry::default()
+            .with(filter)
+            .with(tracing_opentelemetry::layer().with_tracer(traces.tracer.clone()))
+            .with(logs::layer(sink));
+        if tracing::subscriber::set_global_default(subscriber).is_err() {
+            let _ = traces.provider.shutdown();
+            return Err(InitError::AlreadyInitialized);
+        }
+
+        let metrics = match metrics::install(settings.metrics_addr) {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                settings.warnings.push(error);
+                None
+            }
+        };
+        if let Some(recorder) = &recorder {
+            recorder.install_global();
+        }
+        for warning in &settings.warnings {
+            tracing::warn!(target: "observe_telemetry", "{warning}");
+        }
+        let installed = guard::set_installed(Arc::new(guard::Installed {
+            service_name: settings.service_name,
+            filter: Some(LogFilterHandle::new(filter_handle)),
+            metrics,
+            recorder,
+            provider: Some(traces.provider),
+        }));
+        // The gRPC exporter's runtime must outlive the provider.
+        if let Some(runtime) = traces._runtime {
+            std::mem::forget(runtime);
+        }
+        Ok(TelemetryGuard {
+            installed: Some(installed),
+            primary: true,
+        })
+    }
+}

@@ -1,0 +1,388 @@
+//! What `init` reads: the builder's values, then the standard environment
+//! variables, which win so an operator can re-target a binary without a
+//! rebuild.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use opentelemetry::KeyValue;
+use opentelemetry_sdk::Resource;
+
+use crate::flight_recorder::FlightRecorderConfig;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line (the default).
+    Json,
+    /// A human-readable line, coloured on a terminal (`OBSERVE_LOG_FORMAT=pretty`).
+    Pretty,
+}
+
+/// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OtlpProtocol {
+    /// `http/protobuf` (the default), to `{endpoint}/v1/traces`.
+    HttpProtobuf,
+    /// `grpc`, through tonic.
+    Grpc,
+}
+
+/// The head sampler (`OTEL_TRACES_SAMPLER` and `OTEL_TRACES_SAMPLER_ARG`).
+/// It decides what is exported; the flight recorder sees every trace.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SamplerConfig {
+    /// `always_on`.
+    AlwaysOn,
+    /// `always_off`.
+    AlwaysOff,
+    /// `traceidratio` with the given ratio.
+    TraceIdRatio(f64),
+    /// `parentbased_always_on` (the default).
+    ParentBasedAlwaysOn,
+    /// `parentbased_always_off`.
+    ParentBasedAlwaysOff,
+    /// `parentbased_traceidratio` with the given ratio.
+    ParentBasedTraceIdRatio(f64),
+}
+
+impl SamplerConfig {
+    /// Parses the `OTEL_TRACES_SAMPLER` name and its argument.
+    pub fn parse(name: &str, arg: Option<&str>) -> Option<Self> {
+        let ratio = || {
+            arg.and_then(|a| a.trim().parse::<f64>().ok())
+                .map_or(1.0, |r| r.clamp(0.0, 1.0))
+        };
+        Some(match name.trim() {
+            "always_on" => SamplerConfig::AlwaysOn,
+            "always_off" => SamplerConfig::AlwaysOff,
+            "traceidratio" => SamplerConfig::TraceIdRatio(ratio()),
+            "parentbased_always_on" => SamplerConfig::ParentBasedAlwaysOn,
+            "parentbased_always_off" => SamplerConfig::ParentBasedAlwaysOff,
+            "parentbased_traceidratio" => SamplerConfig::ParentBasedTraceIdRatio(ratio()),
+            _ => return None,
+        })
+    }
+}
+
+/// A destination for log lines other than stdout (a file, a test buffer).
+#[derive(Clone)]
+pub struct LogWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
+
+impl LogWriter {
+    /// Writes lines to `writer`.
+    pub fn new(writer: impl Write + Send + 'static) -> Self {
+        LogWriter(Arc::new(Mutex::new(writer)))
+    }
+
+    /// Writes lines to stdout.
+    pub fn stdout() -> Self {
+        LogWriter::new(io::stdout())
+    }
+
+    /// Writes lines to stderr.
+    pub fn stderr() -> Self {
+        LogWriter::new(io::stderr())
+    }
+
+    pub(crate) fn write_line(&self, line: &str) {
+        let mut writer = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A log line that cannot be written has nowhere better to go.
+        let _ = writer
+            .write_all(line.as_bytes())
+            .and_then(|()| writer.write_all(b"\n"));
+        let _ = writer.flush();
+    }
+}
+
+impl fmt::Debug for LogWriter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LogWriter")
+    }
+}
+
+/// The builder for everything `init` sets up. Each value here is a
+/// default; the matching environment variable wins when it is set.
+///
+/// ```no_run
+/// let _telemetry = observe_telemetry::Telemetry::builder()
+///     .service_name("shop")
+///     .service_version(env!("CARGO_PKG_VERSION"))
+///     .init();
+/// ```
+#[derive(Debug, Default)]
+#[must_use]
+pub struct Telemetry {
+    pub(crate) service_name: Option<String>,
+    pub(crate) service_version: Option<String>,
+    pub(crate) environment: Option<String>,
+    pub(crate) log_format: Option<LogFormat>,
+    pub(crate) log_filter: Option<String>,
+    pub(crate) log_writer: Option<LogWriter>,
+    pub(crate) colour: Option<bool>,
+    pub(crate) otlp_endpoint: Option<String>,
+    pub(crate) otlp_protocol: Option<OtlpProtocol>,
+    pub(crate) sampler: Option<SamplerConfig>,
+    pub(crate) metrics_addr: Option<SocketAddr>,
+    pub(crate) flight_recorder: Option<FlightRecorderConfig>,
+    pub(crate) resource_attributes: Vec<KeyValue>,
+}
+
+impl Telemetry {
+    /// A builder with nothing set: everything comes from the environment or
+    /// the defaults.
+    pub fn builder() -> Self {
+        Telemetry::default()
+    }
+
+    /// `service.name` (`OTEL_SERVICE_NAME` wins). Default: the executable's name.
+    pub fn service_name(mut self, name: impl Into<String>) -> Self {
+        self.service_name = Some(name.into());
+        self
+    }
+
+    /// `service.version` (`service.version` in `OTEL_RESOURCE_ATTRIBUTES` wins).
+    pub fn service_version(mut self, version: impl Into<String>) -> Self {
+        self.service_version = Some(version.into());
+        self
+    }
+
+    /// `deployment.environment.name` (`OTEL_RESOURCE_ATTRIBUTES` wins).
+    pub fn environment(mut self, environment: impl Into<String>) -> Self {
+        self.environment = Some(environment.into());
+        self
+    }
+
+    /// Another resource attribute.
+    pub fn resource_attribute(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.resource_attributes
+            .push(KeyValue::new(key.into(), value.into()));
+        self
+    }
+
+    /// The log format (`OBSERVE_LOG_FORMAT` wins: `json` or `pretty`).
+    pub fn log_format(mut self, format: LogFormat) -> Self {
+        self.log_format = Some(format);
+        self
+    }
+
+    /// The filter directives (`RUST_LOG` wins). Default: `info`.
+    pub fn log_filter(mut self, directives: impl Into<String>) -> Self {
+        self.log_filter = Some(directives.into());
+        self
+    }
+
+    /// Where log lines go. Default: stdout.
+    pub fn log_writer(mut self, writer: LogWriter) -> Self {
+        self.log_writer = Some(writer);
+        self
+    }
+
+    /// Colour in the pretty format. Default: only when stdout is a terminal.
+    pub fn colour(mut self, colour: bool) -> Self {
+        self.colour = Some(colour);
+        self
+    }
+
+    /// The OTLP endpoint (`OTEL_EXPORTER_OTLP_ENDPOINT` wins). Without one,
+    /// nothing is exported (the flight recorder still works).
+    pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The OTLP transport (`OTEL_EXPORTER_OTLP_PROTOCOL` wins).
+    pub fn otlp_protocol(mut self, protocol: OtlpProtocol) -> Self {
+        self.otlp_protocol = Some(protocol);
+        self
+    }
+
+    /// The head sampler (`OTEL_TRACES_SAMPLER` wins).
+    pub fn traces_sampler(mut self, sampler: SamplerConfig) -> Self {
+        self.sampler = Some(sampler);
+        self
+    }
+
+    /// Serve `/metrics` on this address too (`OBSERVE_METRICS_ADDR` wins).
+    pub fn metrics_addr(mut self, addr: SocketAddr) -> Self {
+        self.metrics_addr = Some(addr);
+        self
+    }
+
+    /// The flight recorder's bounds and sampling.
+    pub fn flight_recorder(mut self, config: FlightRecorderConfig) -> Self {
+        self.flight_recorder = Some(config);
+        self
+    }
+}
+
+/// The resolved settings: every value decided.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub service_name: String,
+    pub service_version: String,
+    pub environment: String,
+    pub resource: Resource,
+    pub log_format: LogFormat,
+    pub log_filter: String,
+    pub log_writer: LogWriter,
+    pub colour: bool,
+    pub otlp_endpoint: Option<String>,
+    pub otlp_protocol: OtlpProtocol,
+    pub sampler: SamplerConfig,
+    pub metrics_addr: Option<SocketAddr>,
+    pub flight_recorder: FlightRecorderConfig,
+    /// Problems found while reading the environment, logged once set up.
+    pub warnings: Vec<String>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn executable_name() -> String {
+    std::env::current_exe()
+        .ok()
+        .and_then(|path| {
+            path.file_stem()
+                .map(|stem| stem.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "unknown_service".to_owned())
+}
+
+impl Telemetry {
+    pub(crate) fn resolve(self) -> Settings {
+        use std::io::IsTerminal;
+        let mut warnings = Vec::new();
+
+        // The SDK's detectors read OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES.
+        let detected = Resource::builder().build();
+        let detected_str = |key: &str| {
+            detected
+                .get(&opentelemetry::Key::from(key.to_owned()))
+                .map(|v| v.as_str().into_owned())
+        };
+        let service_name = env("OTEL_SERVICE_NAME")
+            .or_else(|| {
+                detected_str("service.name").filter(|name| !name.starts_with("unknown_service"))
+            })
+            .or(self.service_name)
+            .unwrap_or_else(executable_name);
+        let service_version = detected_str("service.version")
+            .or(self.service_version)
+            .unwrap_or_else(|| "unknown".to_owned());
+        let environment = detected_str("deployment.environment.name")
+            .or_else(|| detected_str("deployment.environment"))
+            .or(self.environment)
+            .unwrap_or_else(|| "unknown".to_owned());
+        let resource = Resource::builder()
+            .with_attributes(self.resource_attributes)
+            .with_service_name(service_name.clone())
+            .with_attributes([
+                KeyValue::new("service.version", service_version.clone()),
+                KeyValue::new("deployment.environment.name", environment.clone()),
+            ])
+            .build();
+
+        let log_format = match env("OBSERVE_LOG_FORMAT").as_deref() {
+            Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                warnings.push(format!(
+                    "OBSERVE_LOG_FORMAT={other:?} is not `json` or `pretty`; using json"
+                ));
+                LogFormat::Json
+            }
+            None => self.log_format.unwrap_or(LogFormat::Json),
+        };
+        let log_filter = env("RUST_LOG")
+            .or(self.log_filter)
+            .unwrap_or_else(|| "info".to_owned());
+        let colour = self
+            .colour
+            .unwrap_or_else(|| self.log_writer.is_none() && std::io::stdout().is_terminal());
+        let log_writer = self.log_writer.unwrap_or_else(LogWriter::stdout);
+
+        let otlp_endpoint = env("OTEL_EXPORTER_OTLP_ENDPOINT").or(self.otlp_endpoint);
+        let otlp_protocol = match env("OTEL_EXPORTER_OTLP_PROTOCOL").as_deref() {
+            Some("grpc") => OtlpProtocol::Grpc,
+            Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+            Some(other) => {
+                warnings.push(format!(
+                    "OTEL_EXPORTER_OTLP_PROTOCOL={other:?} is not supported (use `grpc` or `http/protobuf`); using http/protobuf"
+                ));
+                OtlpProtocol::HttpProtobuf
+            }
+            None => self.otlp_protocol.unwrap_or(OtlpProtocol::HttpProtobuf),
+        };
+        let sampler = match env("OTEL_TRACES_SAMPLER") {
+            Some(name) => SamplerConfig::parse(&name, env("OTEL_TRACES_SAMPLER_ARG").as_deref())
+                .unwrap_or_else(|| {
+                    warnings.push(format!(
+                        "OTEL_TRACES_SAMPLER={name:?} is not supported; using parentbased_always_on"
+                    ));
+                    SamplerConfig::ParentBasedAlwaysOn
+                }),
+            None => self.sampler.unwrap_or(SamplerConfig::ParentBasedAlwaysOn),
+        };
+        let metrics_addr = match env("OBSERVE_METRICS_ADDR") {
+            Some(text) => {
+                match text.parse() {
+                    Ok(addr) => Some(addr),
+                    Err(_) => {
+                        warnings.push(format!("OBSERVE_METRICS_ADDR={text:?} is not a socket address like 127.0.0.1:9464"));
+                        self.metrics_addr
+                    }
+                }
+            }
+            None => self.metrics_addr,
+        };
+
+        Settings {
+            service_name,
+            service_version,
+            environment,
+            resource,
+            log_format,
+            log_filter,
+            log_writer,
+            colour,
+            otlp_endpoint,
+            otlp_protocol,
+            sampler,
+            metrics_addr,
+            flight_recorder: self.flight_recorder.unwrap_or_default(),
+            warnings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sampler_names() {
+        assert_eq!(
+            SamplerConfig::parse("traceidratio", Some("0.25")),
+            Some(SamplerConfig::TraceIdRatio(0.25))
+        );
+        assert_eq!(
+            SamplerConfig::parse("parentbased_traceidratio", Some("7")),
+            Some(SamplerConfig::ParentBasedTraceIdRatio(1.0))
+        );
+        assert_eq!(
+            SamplerConfig::parse("always_off", None),
+            Some(SamplerConfig::AlwaysOff)
+        );
+        assert_eq!(SamplerConfig::parse("jaeger_remote", None), None);
+    }
+}

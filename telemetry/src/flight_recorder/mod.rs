@@ -1,0 +1,322 @@
+//! The flight recorder: recent completed traces kept in memory, so a
+//! developer can debug with no backend running.
+//!
+//! It is a span processor (it sees every finished span after redaction,
+//! including the ones head sampling keeps from the exporter) plus a log
+//! inbox fed by the log output. Spans and lines gather per trace id until
+//! the trace's root span ends (or, for a trace whose root lives in another
+//! process, until it has been quiet for a grace period). The trace is then
+//! kept when it has an error, a slow call or a 5xx, and otherwise with the
+//! configured probability (tail-based sampling). Everything is bounded: the
+//! number of kept and pending traces, and spans and lines per trace.
+
+mod model;
+mod render;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+use opentelemetry::Context;
+use opentelemetry::trace::SpanId;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+
+pub use model::{KeepReason, RecordedTrace, SpanEventRecord, SpanRecord, SpanStatus};
+pub use render::WaterfallStyle;
+
+/// Bounds and sampling of the flight recorder.
+#[derive(Debug, Clone)]
+pub struct FlightRecorderConfig {
+    /// Whether to record at all.
+    pub enabled: bool,
+    /// Completed traces kept (the oldest goes first).
+    pub capacity: usize,
+    /// Traces still gathering spans.
+    pub max_pending: usize,
+    /// Spans kept per trace.
+    pub max_spans_per_trace: usize,
+    /// Log lines kept per trace.
+    pub max_logs_per_trace: usize,
+    /// Share of ordinary (fast, successful) traces kept, 0 to 1.
+    pub sample_rate: f64,
+    /// How long a trace without a local root waits for more spans.
+    pub grace: Duration,
+}
+
+impl Default for FlightRecorderConfig {
+    fn default() -> Self {
+        FlightRecorderConfig {
+            enabled: true,
+            capacity: 256,
+            max_pending: 1024,
+            max_spans_per_trace: 512,
+            max_logs_per_trace: 256,
+            sample_rate: 0.05,
+            grace: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The in-process store of recent traces. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct FlightRecorder {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: FlightRecorderConfig,
+    default_service: String,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    pending: HashMap<String, Pending>,
+    kept: VecDeque<RecordedTrace>,
+    last_sweep: Option<Instant>,
+    dropped: u64,
+}
+
+#[derive(Debug)]
+struct Pending {
+    spans: Vec<SpanRecord>,
+    logs: Vec<String>,
+    first_seen: Instant,
+    last_seen: Instant,
+}
+
+static GLOBAL: OnceLock<FlightRecorder> = OnceLock::new();
+
+impl FlightRecorder {
+    /// A recorder; spans without a `service` attribute are attributed to
+    /// `default_service`.
+    pub fn new(config: FlightRecorderConfig, default_service: impl Into<String>) -> Self {
+        FlightRecorder {
+            inner: Arc::new(Inner {
+                config,
+                default_service: default_service.into(),
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    /// The recorder `init` installed, if any.
+    pub fn global() -> Option<FlightRecorder> {
+        GLOBAL.get().cloned()
+    }
+
+    pub(crate) fn install_global(&self) {
+        let _ = GLOBAL.set(self.clone());
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Adds a (scrubbed) log line of the trace `trace_id`.
+    pub fn add_log(&self, trace_id: &str, line: &str) {
+        let config = &self.inner.config;
+        let mut state = self.state();
+        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+            if kept.logs.len() < config.max_logs_per_trace {
+                kept.logs.push(line.to_owned());
+            }
+            return;
+        }
+        let pending = self.pending_entry(&mut state, trace_id);
+        if pending.logs.len() < config.max_logs_per_trace {
+            pending.logs.push(line.to_owned());
+        }
+    }
+
+    fn pending_entry<'s>(&self, state: &'s mut State, trace_id: &str) -> &'s mut Pending {
+        if !state.pending.contains_key(trace_id)
+            && state.pending.len() >= self.inner.config.max_pending
+        {
+            // Full: settle the oldest trace now rather than grow.
+            if let Some(oldest) = state
+                .pending
+                .iter()
+                .min_by_key(|(_, pending)| pending.first_seen)
+                .map(|(id, _)| id.clone())
+            {
+                self.settle(state, &oldest);
+            }
+        }
+        let now = Instant::now();
+        let pending = state
+            .pending
+            .entry(trace_id.to_owned())
+            .or_insert_with(|| Pending {
+                spans: Vec::new(),
+                logs: Vec::new(),
+                first_seen: now,
+                last_seen: now,
+            });
+        pending.last_seen = now;
+        pending
+    }
+
+    /// Records a finished span.
+    pub fn record_span(&self, span: &SpanData) {
+        let record = SpanRecord::from_span_data(span);
+        let trace_id = span.span_context.trace_id().to_string();
+        let is_root = span.parent_span_id == SpanId::INVALID;
+        let config = &self.inner.config;
+        let mut state = self.state();
+        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+            // A late span of a trace already kept.
+            if kept.spans.len() < config.max_spans_per_trace {
+                kept.spans.push(record);
+                kept.refresh(&self.inner.default_service);
+            }
+        } else {
+            let pending = self.pending_entry(&mut state, &trace_id);
+            if pending.spans.len() < config.max_spans_per_trace {
+                pending.spans.push(record);
+            }
+            if is_root {
+                self.settle(&mut state, &trace_id);
+            }
+        }
+        self.sweep(&mut state, false);
+    }
+
+    /// Settles the traces that have been quiet for the grace period (all
+    /// of them with `all`).
+    fn sweep(&self, state: &mut State, all: bool) {
+        let now = Instant::now();
+        if !all
+            && state
+                .last_sweep
+                .is_some_and(|last| now.duration_since(last) < Duration::from_millis(250))
+        {
+            return;
+        }
+        state.last_sweep = Some(now);
+        let grace = self.inner.config.grace;
+        let quiet: Vec<String> = state
+            .pending
+            .iter()
+            .filter(|(_, pending)| all || now.duration_since(pending.last_seen) >= grace)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for trace_id in quiet {
+            self.settle(state, &trace_id);
+        }
+    }
+
+    /// Decides whether the pending trace is kept.
+    fn settle(&self, state: &mut State, trace_id: &str) {
+        let Some(pending) = state.pending.remove(trace_id) else {
+            return;
+        };
+        if pending.spans.is_empty() {
+            return;
+        }
+        let mut trace = RecordedTrace::new(trace_id.to_owned(), pending.spans, pending.logs);
+        trace.refresh(&self.inner.default_service);
+        let reason = if trace.has_error() {
+            Some(KeepReason::Error)
+        } else if trace.is_slow() {
+            Some(KeepReason::Slow)
+        } else if sampled(trace_id, self.inner.config.sample_rate) {
+            Some(KeepReason::Sampled)
+        } else {
+            None
+        };
+        let Some(reason) = reason else {
+            state.dropped += 1;
+            return;
+        };
+        trace.keep_reason = reason;
+        if state.kept.len() >= self.inner.config.capacity {
+            state.kept.pop_front();
+        }
+        state.kept.push_back(trace);
+    }
+
+    /// Settles every pending trace now (e.g. before printing a report).
+    pub fn settle_all(&self) {
+        let mut state = self.state();
+        self.sweep(&mut state, true);
+    }
+
+    /// The kept traces, oldest first.
+    pub fn traces(&self) -> Vec<RecordedTrace> {
+        let mut state = self.state();
+        self.sweep(&mut state, false);
+        state.kept.iter().cloned().collect()
+    }
+
+    /// The `limit` slowest kept traces, slowest first.
+    pub fn slowest(&self, limit: usize) -> Vec<RecordedTrace> {
+        let mut traces = self.traces();
+        traces.sort_by(|a, b| b.duration.cmp(&a.duration));
+        traces.truncate(limit);
+        traces
+    }
+
+    /// The `limit` most recent traces with an error, newest first.
+    pub fn failing(&self, limit: usize) -> Vec<RecordedTrace> {
+        self.traces()
+            .into_iter()
+            .rev()
+            .filter(RecordedTrace::has_error)
+            .take(limit)
+            .collect()
+    }
+
+    /// The kept trace with this id (32 lowercase hex digits).
+    pub fn trace(&self, trace_id: &str) -> Option<RecordedTrace> {
+        self.traces()
+            .into_iter()
+            .find(|trace| trace.trace_id == trace_id)
+    }
+
+    /// How many settled traces were not kept.
+    pub fn dropped(&self) -> u64 {
+        self.state().dropped
+    }
+
+    /// The `/debug/traces` document: the slowest and the failing traces.
+    pub fn to_json(&self, limit: usize) -> serde_json::Value {
+        serde_json::json!({
+            "slowest": self.slowest(limit).iter().map(RecordedTrace::to_json).collect::<Vec<_>>(),
+            "failing": self.failing(limit).iter().map(RecordedTrace::to_json).collect::<Vec<_>>(),
+            "kept": self.state().kept.len(),
+            "dropped": self.dropped(),
+        })
+    }
+}
+
+/// Keeps a `rate` share of traces, decided by the (random) trace id so
+/// every service agrees.
+fn sampled(trace_id: &str, rate: f64) -> bool {
+    let low = trace_id
+        .get(16..)
+        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+        .unwrap_or(0);
+    (low >> 11) as f64 / (1u64 << 53) as f64 <= rate
+}
+
+impl SpanProcessor for FlightRecorder {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        self.record_span(&span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}

@@ -1,0 +1,204 @@
+//! What `init` leaves behind: the guard that flushes on drop, and the
+//! handles to change the log filter and read the metrics and the flight
+//! recorder.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::{EnvFilter, Registry, reload};
+
+use crate::flight_recorder::FlightRecorder;
+
+/// Targets whose own diagnostics would otherwise loop back into the
+/// telemetry they report on (export errors are summarised by one warning
+/// from `observe_telemetry` instead).
+const QUIET_TARGETS: &[&str] = &[
+    "opentelemetry",
+    "opentelemetry_sdk",
+    "opentelemetry_otlp",
+    "opentelemetry_http",
+];
+
+/// Why `init` failed or a setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InitError {
+    /// Telemetry (or another global `tracing` subscriber) is already installed.
+    AlreadyInitialized,
+    /// The filter directives do not parse.
+    InvalidFilter(String),
+}
+
+impl fmt::Display for InitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InitError::AlreadyInitialized => {
+                f.write_str("a global tracing subscriber is already installed")
+            }
+            InitError::InvalidFilter(message) => write!(f, "invalid log filter: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for InitError {}
+
+/// Builds the filter from `RUST_LOG`-style directives, silencing the
+/// exporters' own diagnostics unless the directives name them.
+pub(crate) fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
+    let mut full = directives.trim().to_owned();
+    for target in QUIET_TARGETS {
+        if !directives.contains(target) {
+            if !full.is_empty() {
+                full.push(',');
+            }
+            full.push_str(target);
+            full.push_str("=off");
+        }
+    }
+    EnvFilter::builder()
+        .parse(&full)
+        .map_err(|e| InitError::InvalidFilter(format!("{directives:?}: {e}")))
+}
+
+/// Changes the log filter at run time, without a restart.
+#[derive(Clone)]
+pub struct LogFilterHandle {
+    handle: reload::Handle<EnvFilter, Registry>,
+}
+
+impl fmt::Debug for LogFilterHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LogFilterHandle")
+    }
+}
+
+impl LogFilterHandle {
+    pub(crate) fn new(handle: reload::Handle<EnvFilter, Registry>) -> Self {
+        LogFilterHandle { handle }
+    }
+
+    /// Replaces the filter with `directives` (`RUST_LOG` syntax, e.g.
+    /// `"info,shop::payment=debug"`).
+    pub fn set(&self, directives: &str) -> Result<(), InitError> {
+        let filter = env_filter(directives)?;
+        self.handle
+            .reload(filter)
+            .map_err(|e| InitError::InvalidFilter(e.to_string()))
+    }
+
+    /// The filter in force, as text.
+    pub fn current(&self) -> Option<String> {
+        self.handle.with_current(|filter| filter.to_string()).ok()
+    }
+}
+
+/// Everything `init` installed.
+pub(crate) struct Installed {
+    pub service_name: String,
+    pub filter: Option<LogFilterHandle>,
+    pub metrics: Option<PrometheusHandle>,
+    pub recorder: Option<FlightRecorder>,
+    pub provider: Option<SdkTracerProvider>,
+}
+
+static INSTALLED: OnceLock<Arc<Installed>> = OnceLock::new();
+
+pub(crate) fn installed() -> Option<&'static Arc<Installed>> {
+    INSTALLED.get()
+}
+
+pub(crate) fn set_installed(installed: Arc<Installed>) -> Arc<Installed> {
+    INSTALLED.get_or_init(|| installed).clone()
+}
+
+/// Keeps the telemetry running; flushes and shuts the trace export down
+/// when dropped (keep it alive for the whole of `main`). A guard returned
+/// by a second `init` shares the first one's set-up and does nothing on drop.
+#[must_use = "telemetry is flushed and shut down when the guard is dropped"]
+pub struct TelemetryGuard {
+    pub(crate) installed: Option<Arc<Installed>>,
+    pub(crate) primary: bool,
+}
+
+impl fmt::Debug for TelemetryGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TelemetryGuard")
+            .field("primary", &self.primary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TelemetryGuard {
+    /// The service name in force.
+    pub fn service_name(&self) -> Option<&str> {
+        self.installed.as_ref().map(|i| i.service_name.as_str())
+    }
+
+    /// The handle that changes the log filter at run time.
+    pub fn log_filter(&self) -> Option<LogFilterHandle> {
+        self.installed.as_ref().and_then(|i| i.filter.clone())
+    }
+
+    /// Replaces the log filter (`RUST_LOG` syntax) without a restart.
+    pub fn set_log_filter(&self, directives: &str) -> Result<(), InitError> {
+        match self.log_filter() {
+            Some(handle) => handle.set(directives),
+            None => Err(InitError::AlreadyInitialized),
+        }
+    }
+
+    /// The Prometheus render handle (`handle.render()` is the `/metrics` body).
+    pub fn metrics_handle(&self) -> Option<PrometheusHandle> {
+        self.installed.as_ref().and_then(|i| i.metrics.clone())
+    }
+
+    /// The flight recorder.
+    pub fn flight_recorder(&self) -> Option<FlightRecorder> {
+        self.installed.as_ref().and_then(|i| i.recorder.clone())
+    }
+
+    /// Exports the finished spans now. Blocks up to the export timeout.
+    pub fn force_flush(&self) {
+        if let Some(provider) = self.installed.as_ref().and_then(|i| i.provider.clone()) {
+            // On a thread of its own: the exporter may need the caller's runtime to progress.
+            let _ = std::thread::spawn(move || provider.force_flush()).join();
+        }
+    }
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        if !self.primary {
+            return;
+        }
+        if let Some(provider) = self.installed.as_ref().and_then(|i| i.provider.clone()) {
+            let _ = std::thread::spawn(move || {
+                let _ = provider.force_flush();
+                let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+            })
+            .join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exporter_targets_are_quiet_unless_named() {
+        let text = env_filter("info").unwrap().to_string();
+        assert!(text.contains("opentelemetry_sdk=off"), "{text}");
+        let text = env_filter("info,opentelemetry_sdk=debug")
+            .unwrap()
+            .to_string();
+        assert!(
+            text.contains("opentelemetry_sdk=debug") && !text.contains("opentelemetry_sdk=off"),
+            "{text}"
+        );
+        assert!(env_filter("info,[").is_err());
+    }
+}

@@ -1,0 +1,278 @@
+//! Traces: one OpenTelemetry tracer provider, bridged from `tracing` by a
+//! single `tracing-opentelemetry` layer (two would panic), with
+//! - the configured head sampler deciding what is exported, wrapped so the
+//!   spans it drops are still recorded for the flight recorder;
+//! - an OTLP batch exporter when an endpoint is set, behind redaction, a
+//!   sampled-only gate and a wrapper that turns a failing endpoint into one
+//!   warning (the batch queue bounds memory and drops when full);
+//! - the flight recorder, also behind redaction.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::{Context, KeyValue};
+use opentelemetry_otlp::WithExportConfig;
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult, SdkTracer,
+    SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanProcessor,
+};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::config::{OtlpProtocol, SamplerConfig, Settings};
+use crate::flight_recorder::FlightRecorder;
+use crate::redaction::RedactingProcessor;
+
+/// The spans waiting for export at most (then new ones are dropped).
+const EXPORT_QUEUE: usize = 2048;
+
+pub(crate) struct Traces {
+    pub provider: SdkTracerProvider,
+    pub tracer: SdkTracer,
+    /// The runtime the gRPC exporter lives on, when `init` ran outside one.
+    pub _runtime: Option<tokio::runtime::Runtime>,
+}
+
+pub(crate) fn build(
+    settings: &Settings,
+    recorder: Option<&FlightRecorder>,
+) -> Result<Traces, String> {
+    let mut builder = SdkTracerProvider::builder()
+        .with_resource(settings.resource.clone())
+        .with_sampler(RecordEverything::new(sampler(settings.sampler)));
+    let mut runtime = None;
+    if let Some(endpoint) = &settings.otlp_endpoint {
+        let (exporter, rt) = otlp_exporter(endpoint, settings.otlp_protocol)?;
+        runtime = rt;
+        let batch = BatchSpanProcessor::builder(QuietExporter::new(exporter, endpoint.clone()))
+            .with_batch_config(
+                BatchConfigBuilder::default()
+                    .with_max_queue_size(EXPORT_QUEUE)
+                    .build(),
+            )
+            .build();
+        builder = builder.with_span_processor(RedactingProcessor::new(SampledOnly(batch)));
+    }
+    if let Some(recorder) = recorder {
+        builder = builder.with_span_processor(RedactingProcessor::new(recorder.clone()));
+    }
+    let provider = builder.build();
+    let tracer = provider.tracer("observe");
+    opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    observe_runtime::sampling::set_trace_id_source(trace_id_of);
+    Ok(Traces {
+        provider,
+        tracer,
+        _runtime: runtime,
+    })
+}
+
+/// The OpenTelemetry trace id of a `tracing` span.
+pub fn trace_id_of(span: &tracing::Span) -> Option<u128> {
+    let context = span.context();
+    let otel_span = context.span();
+    let id = otel_span.span_context().trace_id();
+    (id != TraceId::INVALID).then(|| u128::from_be_bytes(id.to_bytes()))
+}
+
+fn sampler(config: SamplerConfig) -> Sampler {
+    match config {
+        SamplerConfig::AlwaysOn => Sampler::AlwaysOn,
+        SamplerConfig::AlwaysOff => Sampler::AlwaysOff,
+        SamplerConfig::TraceIdRatio(ratio) => Sampler::TraceIdRatioBased(ratio),
+        SamplerConfig::ParentBasedAlwaysOn => Sampler::ParentBased(Box::new(Sampler::AlwaysOn)),
+        SamplerConfig::ParentBasedAlwaysOff => Sampler::ParentBased(Box::new(Sampler::AlwaysOff)),
+        SamplerConfig::ParentBasedTraceIdRatio(ratio) => {
+            Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(ratio)))
+        }
+    }
+}
+
+fn otlp_exporter(
+    endpoint: &str,
+    protocol: OtlpProtocol,
+) -> Result<
+    (
+        opentelemetry_otlp::SpanExporter,
+        Option<tokio::runtime::Runtime>,
+    ),
+    String,
+> {
+    let timeout = Duration::from_secs(5);
+    match protocol {
+        OtlpProtocol::HttpProtobuf => {
+            let url = format!("{}/v1/traces", endpoint.trim_end_matches('/'));
+            // The default blocking client suits the batch processor's own
+            // thread (the async one would panic there).
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_http()
+                .with_endpoint(url)
+                .with_protocol(opentelemetry_otlp::Protocol::HttpBinary)
+                .with_timeout(timeout)
+                .build()
+                .map_err(|e| format!("OTLP/HTTP exporter: {e}"))?;
+            Ok((exporter, None))
+        }
+        OtlpProtocol::Grpc => {
+            // tonic needs a Tokio runtime to build its channel and to run it.
+            let own_runtime = match tokio::runtime::Handle::try_current() {
+                Ok(handle)
+                    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
+                {
+                    None
+                }
+                _ => Some(
+                    tokio::runtime::Builder::new_multi_thread()
+                        .worker_threads(1)
+                        .thread_name("observe-otlp")
+                        .enable_all()
+                        .build()
+                        .map_err(|e| format!("OTLP/gRPC runtime: {e}"))?,
+                ),
+            };
+            let _entered = own_runtime.as_ref().map(tokio::runtime::Runtime::enter);
+            let exporter = opentelemetry_otlp::SpanExporter::builder()
+                .with_tonic()
+                .with_endpoint(endpoint.to_owned())
+                .with_timeout(timeout)
+                .build()
+                .map_err(|e| format!("OTLP/gRPC exporter: {e}"))?;
+            drop(_entered);
+            Ok((exporter, own_runtime))
+        }
+    }
+}
+
+/// Records every span: what the inner sampler drops is still recorded
+/// (for the flight recorder) but not sampled, so it is not exported and
+/// downstream services see the unsampled flag.
+#[derive(Debug, Clone)]
+struct RecordEverything {
+    inner: Sampler,
+}
+
+impl RecordEverything {
+    fn new(inner: Sampler) -> Self {
+        RecordEverything { inner }
+    }
+}
+
+impl ShouldSample for RecordEverything {
+    fn should_sample(
+        &self,
+        parent_context: Option<&Context>,
+        trace_id: TraceId,
+        name: &str,
+        span_kind: &SpanKind,
+        attributes: &[KeyValue],
+        links: &[Link],
+    ) -> SamplingResult {
+        let mut result =
+            self.inner
+                .should_sample(parent_context, trace_id, name, span_kind, attributes, links);
+        if result.decision == SamplingDecision::Drop {
+            result.decision = SamplingDecision::RecordOnly;
+        }
+        result
+    }
+}
+
+/// Passes on only the spans the head sampler sampled.
+#[derive(Debug)]
+struct SampledOnly<P>(P);
+
+impl<P: SpanProcessor> SpanProcessor for SampledOnly<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, span: SpanData) {
+        if span.span_context.is_sampled() {
+            self.0.on_end(span);
+        }
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// An exporter whose failures become one warning per outage instead of an
+/// error per batch; the application never sees them.
+struct QuietExporter<E> {
+    inner: E,
+    endpoint: String,
+    failing: Arc<AtomicBool>,
+}
+
+impl<E> QuietExporter<E> {
+    fn new(inner: E, endpoint: String) -> Self {
+        QuietExporter {
+            inner,
+            endpoint,
+            failing: Arc::new(AtomicBool::new(false)),
+        }
+    }
+}
+
+impl<E: fmt::Debug> fmt::Debug for QuietExporter<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QuietExporter")
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
+}
+
+impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let count = batch.len();
+        let result = self.inner.export(batch).await;
+        match &result {
+            Err(error) => {
+                if !self.failing.swap(true, Ordering::Relaxed) {
+                    tracing::warn!(
+                        target: "observe_telemetry",
+                        endpoint = %self.endpoint,
+                        error = %error,
+                        dropped_spans = count,
+                        "OTLP trace export failed; spans are dropped while the endpoint is unreachable (this warning is not repeated until it recovers)"
+                    );
+                }
+            }
+            Ok(()) => {
+                if self.failing.swap(false, Ordering::Relaxed) {
+                    tracing::info!(target: "observe_telemetry", endpoint = %self.endpoint, "OTLP trace export recovered");
+                }
+            }
+        }
+        // Failures were reported above; returning them would make the SDK
+        // log each one again.
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.inner.shutdown_with_timeout(timeout)
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.inner.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.inner.set_resource(resource);
+    }
+}
