@@ -79,13 +79,14 @@ struct Objective {
 }
 
 /// Where an attribute to rewrite sits.
+/// One item with one or more attributes to rewrite (`#[autometrics]` and
+/// `#[instrument]` together become one `#[observe]`).
 struct Site {
-    attr: Attribute,
+    attrs: Vec<(Attribute, Tool)>,
     /// The function's signature; `None` for an `impl` block.
     sig: Option<syn::Signature>,
     /// Some other attribute already is `#[observe]`.
     already_observed: bool,
-    tool: Tool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,15 +133,17 @@ struct Collector {
 impl Collector {
     fn collect(&mut self, attrs: &[Attribute], sig: Option<&syn::Signature>) {
         let already_observed = attrs.iter().any(is_observe);
-        for attr in attrs {
-            if let (Some(tool), syn::AttrStyle::Outer) = (tool_of(attr), &attr.style) {
-                self.sites.push(Site {
-                    attr: attr.clone(),
-                    sig: sig.cloned(),
-                    already_observed,
-                    tool,
-                });
-            }
+        let found: Vec<(Attribute, Tool)> = attrs
+            .iter()
+            .filter(|a| matches!(a.style, syn::AttrStyle::Outer))
+            .filter_map(|a| tool_of(a).map(|tool| (a.clone(), tool)))
+            .collect();
+        if !found.is_empty() {
+            self.sites.push(Site {
+                attrs: found,
+                sig: sig.cloned(),
+                already_observed,
+            });
         }
     }
 }
@@ -353,6 +356,14 @@ impl Rewriter<'_> {
     /// One `fields(...)` entry, or `None` when it cannot be kept.
     fn field(&mut self, attr: &Attribute, field: &[TokenTree]) -> Option<String> {
         let text = self.text(field);
+        // `%name` / `?name`: tracing records the variable of that name.
+        if let [TokenTree::Punct(sigil), rest @ ..] = field
+            && matches!(sigil.as_char(), '%' | '?')
+            && tokens::find_assign(field).is_none()
+            && let Some((name, _)) = tokens::dotted_path(rest)
+        {
+            return Some(format!("{name} = {}{name}", sigil.as_char()));
+        }
         let Some(eq) = tokens::find_assign(field) else {
             self.note(field, attr, NoteKind::Unmapped, format!("`fields({text})` declares an empty field to record later; #[observe] fields need a value; left out"));
             return None;
@@ -517,7 +528,7 @@ pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
     };
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
     for site in &collector.sites {
-        let attr = &site.attr;
+        let attr = &site.attrs[0].0;
         let range = src
             .locate_between(attr.pound_token.span, attr.bracket_token.span.close())
             .bytes;
@@ -530,26 +541,45 @@ pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
             );
             continue;
         }
-        let args = match site.tool {
-            Tool::Instrument => rewriter.instrument(attr),
-            Tool::Autometrics => rewriter.autometrics(attr, &collector.objectives),
-        };
-        let args_text = args.join(", ");
-        if let Err(message) = validate(&args_text, site.sig.as_ref()) {
-            rewriter.note(&[], attr, NoteKind::Skipped, format!("left unchanged: the rewritten attribute `#[observe({args_text})]` would not compile: {message}"));
-            continue;
+        let mut args = Vec::new();
+        for (attr, tool) in &site.attrs {
+            args.extend(match tool {
+                Tool::Instrument => rewriter.instrument(attr),
+                Tool::Autometrics => rewriter.autometrics(attr, &collector.objectives),
+            });
         }
+        let args_text = args.join(", ");
         let replacement = if args_text.is_empty() {
             "#[observe::observe]".to_string()
         } else {
             format!("#[observe::observe({args_text})]")
         };
+        if let Err(message) = validate(&args_text, site.sig.as_ref()) {
+            rewriter.note(
+                &[],
+                attr,
+                NoteKind::Skipped,
+                format!("left unchanged: the rewritten attribute `{replacement}` would not compile: {message}"),
+            );
+            continue;
+        }
         edits.push((range, replacement));
+        // The other attributes merged into this one go, with their line
+        // when they stand alone on it.
+        for (other, _) in &site.attrs[1..] {
+            let bytes = src
+                .locate_between(other.pound_token.span, other.bracket_token.span.close())
+                .bytes;
+            edits.push((whole_line_if_alone(text, bytes), String::new()));
+        }
     }
     let mut notes = rewriter.notes;
     drop(file);
     proc_macro2::extra::invalidate_current_thread_spans();
-    let rewritten = edits.len();
+    let rewritten = edits
+        .iter()
+        .filter(|(_, replacement)| !replacement.is_empty())
+        .count();
     edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
     let mut new_text = text.to_string();
     for (range, replacement) in edits {
@@ -561,6 +591,22 @@ pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
         rewritten,
         notes,
     })
+}
+
+/// `range` widened to its whole line (with the newline) when nothing but
+/// whitespace shares the line.
+fn whole_line_if_alone(text: &str, range: std::ops::Range<usize>) -> std::ops::Range<usize> {
+    let line_start = text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[range.end..]
+        .find('\n')
+        .map_or(text.len(), |i| range.end + i + 1);
+    let before = &text[line_start..range.start];
+    let after = &text[range.end..line_end];
+    if before.trim().is_empty() && after.trim().is_empty() {
+        line_start..line_end
+    } else {
+        range
+    }
 }
 
 /// Runs observe-spec on the new arguments, as the macro will.

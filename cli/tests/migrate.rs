@@ -185,3 +185,22 @@ fn migrated_fixture_crate_compiles_before_and_after() {
     let (ok, log) = cargo_check(&dir, &target);
     assert!(ok, "the migrated fixture must build:\n{log}\n{after}");
 }
+
+#[test]
+fn autometrics_and_instrument_on_one_function_become_one_attribute() {
+    let dir = scratch("migrate-merge");
+    let source = "pub struct S;\n\nimpl S {\n    /// Docs stay.\n    #[autometrics]\n    #[tracing::instrument(skip(self), fields(%id))]\n    pub fn get(&self, id: u64) -> u64 {\n        id\n    }\n}\n";
+    write(&dir.join("src/lib.rs"), source);
+    let output = run(&dir, &["migrate"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let after = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+    assert_eq!(
+        after,
+        "pub struct S;\n\nimpl S {\n    /// Docs stay.\n    #[observe::observe(skip(self), fields(id = %id))]\n    pub fn get(&self, id: u64) -> u64 {\n        id\n    }\n}\n"
+    );
+    assert!(
+        stderr(&output).contains("rewrote 1 attribute in 1 file"),
+        "{}",
+        stderr(&output)
+    );
+}
