@@ -81,7 +81,7 @@ pub struct RulesArgs {
     pub paths: Vec<PathBuf>,
     /// Write the rules here, and the promtool unit tests beside it
     /// (`<name>.test.yml`); without it the rules go to stdout.
-    #[arg(long, short = 'o')]
+    #[arg(long, short = 'o', alias = "out")]
     pub output: Option<PathBuf>,
     /// Where to write the promtool unit tests (default: beside --output).
     #[arg(long)]
@@ -109,8 +109,12 @@ pub struct DashboardArgs {
     pub flow: Option<String>,
     /// Write one `<flow>.json` per flow into this directory instead of
     /// printing (one dashboard object, or an array when several flows).
-    #[arg(long)]
+    #[arg(long, alias = "output-dir")]
     pub out_dir: Option<PathBuf>,
+    /// Write what would be printed (one dashboard, or an array) to this
+    /// file instead.
+    #[arg(long, short = 'o', conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
 }
 
 /// Parses the arguments (accepting the `observe` that cargo inserts when

@@ -27,14 +27,25 @@ pub struct RawConfig {
         alias = "deny_keys",
         alias = "denied-keys",
         alias = "denied_keys",
-        alias = "extra-denied-keys"
+        alias = "extra-denied-keys",
+        alias = "extra_denied_keys",
+        alias = "deny",
+        alias = "denied",
+        alias = "deny-labels",
+        alias = "deny_labels",
+        alias = "high-cardinality-keys",
+        alias = "high_cardinality_keys"
     )]
     pub deny_keys: Vec<String>,
     #[serde(
         default,
         alias = "allow_keys",
         alias = "allowed-keys",
-        alias = "allowed_keys"
+        alias = "allowed_keys",
+        alias = "allow",
+        alias = "allowed",
+        alias = "allow-labels",
+        alias = "allow_labels"
     )]
     pub allow_keys: Vec<String>,
     #[serde(default, alias = "severities")]

@@ -353,9 +353,18 @@ pub fn run(args: DashboardArgs) -> Result<ExitCode, Error> {
                 1 => boards.remove(0).1,
                 _ => Value::Array(boards.into_iter().map(|(_, b)| b).collect()),
             };
-            let mut text = serde_json::to_string_pretty(&value).expect("dashboards serialize");
-            text.push('\n');
-            crate::cli::print(&text)?;
+            match &args.output {
+                Some(path) => {
+                    write_json(path, &value)?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => {
+                    let mut text =
+                        serde_json::to_string_pretty(&value).expect("dashboards serialize");
+                    text.push('\n');
+                    crate::cli::print(&text)?;
+                }
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

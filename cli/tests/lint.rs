@@ -408,3 +408,34 @@ fn obs005_matches_the_compiler_output_of_the_macro_ui_tests() {
     }
     assert!(matched >= 10, "only {matched} OBS005 findings in tests/ui");
 }
+
+#[test]
+fn package_configuration_extends_the_workspace() {
+    let dir = scratch("config");
+    write(
+        &dir.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"app\"]\n[workspace.metadata.observe]\ndeny-keys = [\"tenant\"]\n",
+    );
+    write(
+        &dir.join("app/Cargo.toml"),
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\n[package.metadata.observe]\ndenied_keys = [\"customer\"]\nallow-keys = [\"path\"]\n[package.metadata.observe.severity]\nunbounded-label-value = \"allow\"\n",
+    );
+    write(
+        &dir.join("app/src/lib.rs"),
+        "pub fn f(t: &str, c: &str, p: &str) {\n    metrics::counter!(\"a\", \"tenant\" => t, \"customer\" => c, \"path\" => p).increment(1);\n}\n",
+    );
+    let output = run(&dir, &["lint", "--format", "json"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let found: Vec<String> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found[0].contains("`tenant`") && found[1].contains("`customer`"),
+        "{found:?}"
+    );
+    assert_eq!(output.status.code(), Some(1));
+}
