@@ -1,0 +1,1 @@
+//! Benchmarks live in `benches/overhead.rs`; run `cargo bench -p observe-benches`.
