@@ -231,6 +231,10 @@ fn aws_key_at(word: &str) -> bool {
 /// 13 to 19 digits, optionally grouped by single spaces or dashes, that
 /// pass the Luhn check: the end of the number.
 fn card_number_at(bytes: &[u8], i: usize) -> Option<usize> {
+    // The fraction digits of a decimal (`18.4111111111111111`) are not a card number.
+    if i >= 2 && bytes[i - 1] == b'.' && bytes[i - 2].is_ascii_digit() {
+        return None;
+    }
     let mut digits = Vec::with_capacity(19);
     let mut pos = i;
     let mut end = i;
@@ -408,6 +412,13 @@ mod tests {
         ] {
             assert!(matches!(scrub(text), Cow::Borrowed(_)), "{text} changed to {}", scrub(text));
         }
+    }
+
+    #[test]
+    fn decimal_fractions_are_not_card_numbers() {
+        let text = "duration_ms=18.4111111111111111 total 0.4111111111111111";
+        assert!(matches!(scrub(text), Cow::Borrowed(_)), "{}", scrub(text));
+        assert!(!scrub("card .4111111111111111 end").contains("4111"));
     }
 
     #[test]

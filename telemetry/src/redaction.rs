@@ -42,7 +42,9 @@ pub fn scrub_json(key: Option<&str>, value: &mut Json) {
             }
         }
         Json::Number(number) => {
-            if number_is_secret(&number.to_string()) {
+            // Only whole numbers can be card numbers (a float's fraction
+            // digits are not).
+            if !number.is_f64() && number_is_secret(&number.to_string()) {
                 *value = Json::String(REDACTED.to_owned());
             }
         }
@@ -158,14 +160,19 @@ mod tests {
             "amount": 4111111111111111u64,
             "nested": {"api_key": "k-1"},
             "span_id": "1234567812345670",
+            "duration_ms": 18.012345678901234,
         });
         scrub_json(None, &mut line);
         let text = line.to_string();
-        for leaked in ["abcdefghijklmnop", "hunter2", "1234,", "4111", "k-1"] {
+        for leaked in ["abcdefghijklmnop", "hunter2", "\"pin\":1234", "4111", "k-1"] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }
         assert_eq!(line["user"], "ann");
         assert_eq!(line["span_id"], "1234567812345670");
+        assert!(
+            line["duration_ms"].is_f64(),
+            "a float is never a card number"
+        );
     }
 
     #[test]

@@ -138,40 +138,20 @@ where
         // The clone that was driven to readiness serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
+        let mut outcome = RequestOutcome {
+            span: span.clone(),
+            start,
+            method,
+            route,
+            done: false,
+        };
         Box::pin(async move {
             let mut result = inner.call(request).instrument(span.clone()).await;
             let status = match &result {
                 Ok(response) => response.status().as_u16(),
                 Err(_) => 500,
             };
-            let seconds = start.elapsed().as_secs_f64();
-            span.record("http.response.status_code", status);
-            if status >= 500 {
-                span.record("otel.status_code", "ERROR");
-            }
-            metrics::histogram!(
-                HTTP_SERVER_REQUEST_DURATION_SECONDS,
-                "http_request_method" => method,
-                "http_route" => route.to_string(),
-                "http_response_status_code" => status.to_string(),
-            )
-            .record(seconds);
-            let duration_ms = seconds * 1e3;
-            span.in_scope(|| {
-                if status >= 500 {
-                    tracing::error!(
-                        http.response.status_code = status,
-                        duration_ms,
-                        "request failed"
-                    );
-                } else {
-                    tracing::info!(
-                        http.response.status_code = status,
-                        duration_ms,
-                        "request completed"
-                    );
-                }
-            });
+            outcome.record(status);
             if let Ok(response) = &mut result {
                 // The caller can find this trace by its id.
                 let context = span.context();
@@ -186,5 +166,67 @@ where
             }
             result
         })
+    }
+}
+
+/// Records the end of a request: span status, the duration histogram and
+/// one log line. Dropped unrecorded (the client went away and the server
+/// dropped the handler), it records status 499.
+struct RequestOutcome {
+    span: tracing::Span,
+    start: Instant,
+    method: &'static str,
+    route: Arc<str>,
+    done: bool,
+}
+
+/// The status recorded for requests the client abandoned (nginx's 499).
+const CLIENT_CLOSED: u16 = 499;
+
+impl RequestOutcome {
+    fn record(&mut self, status: u16) {
+        self.done = true;
+        let seconds = self.start.elapsed().as_secs_f64();
+        self.span.record("http.response.status_code", status);
+        if status >= 500 {
+            self.span.record("otel.status_code", "ERROR");
+        }
+        metrics::histogram!(
+            HTTP_SERVER_REQUEST_DURATION_SECONDS,
+            "http_request_method" => self.method,
+            "http_route" => self.route.to_string(),
+            "http_response_status_code" => status.to_string(),
+        )
+        .record(seconds);
+        let duration_ms = seconds * 1e3;
+        self.span.in_scope(|| {
+            if status >= 500 {
+                tracing::error!(
+                    http.response.status_code = status,
+                    duration_ms,
+                    "request failed"
+                );
+            } else if status == CLIENT_CLOSED {
+                tracing::warn!(
+                    http.response.status_code = status,
+                    duration_ms,
+                    "the client closed the connection before the response"
+                );
+            } else {
+                tracing::info!(
+                    http.response.status_code = status,
+                    duration_ms,
+                    "request completed"
+                );
+            }
+        });
+    }
+}
+
+impl Drop for RequestOutcome {
+    fn drop(&mut self) {
+        if !self.done {
+            self.record(CLIENT_CLOSED);
+        }
     }
 }

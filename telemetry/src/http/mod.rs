@@ -22,4 +22,5 @@ mod routes;
 pub use client::{PropagateContext, client, client_with};
 pub use layer::{ObserveLayer, ObserveService, UNMATCHED_ROUTE, layer};
 pub use request_id::{REQUEST_ID_HEADER, current_request_id};
+pub use reqwest_middleware::ClientWithMiddleware;
 pub use routes::{Readiness, readiness, routes, routes_with};

@@ -1,0 +1,179 @@
+//! The checkout demo: a shop API and a payment provider on loopback, with
+//! `#[observe]` business functions, injected faults (the provider hangs
+//! about 2% of the time and retries pile up; an inventory query is
+//! sometimes slow) and a load generator. Afterwards it prints the
+//! three-signal workflow: the RED table per flow from a real scrape of its
+//! own `/metrics`, the slowest checkout trace from the flight recorder as a
+//! waterfall across both services, and that trace's log lines.
+//!
+//! ```text
+//! cargo run --example checkout -- [--duration 8] [--rps 40] [--serve]
+//!                                 [--shop-addr 127.0.0.1:0] [--payment-addr 127.0.0.1:0]
+//!                                 [--logs PATH | --logs -]
+//! ```
+//!
+//! JSON logs go to a file (printed at the end) or, with `--logs -`, to stdout.
+
+#[path = "app.rs"]
+mod app;
+mod report;
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+struct Args {
+    duration: Duration,
+    rps: u32,
+    serve: bool,
+    shop_addr: SocketAddr,
+    payment_addr: SocketAddr,
+    logs: Option<PathBuf>,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut args = Args {
+        duration: Duration::from_secs(8),
+        rps: 40,
+        serve: false,
+        shop_addr: "127.0.0.1:0".parse().expect("a literal address"),
+        payment_addr: "127.0.0.1:0".parse().expect("a literal address"),
+        logs: Some(std::env::temp_dir().join("observe-checkout-demo.log")),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
+        match flag.as_str() {
+            "--duration" => {
+                let text = value("--duration")?;
+                let seconds: f64 = text
+                    .trim_end_matches('s')
+                    .parse()
+                    .map_err(|_| format!("--duration {text}: not a number of seconds"))?;
+                args.duration = Duration::from_secs_f64(seconds.max(0.1));
+            }
+            "--rps" => {
+                let text = value("--rps")?;
+                args.rps = text
+                    .parse()
+                    .map_err(|_| format!("--rps {text}: not a whole number"))?;
+            }
+            "--serve" => args.serve = true,
+            "--shop-addr" => {
+                args.shop_addr = value("--shop-addr")?
+                    .parse()
+                    .map_err(|e| format!("--shop-addr: {e}"))?
+            }
+            "--payment-addr" => {
+                args.payment_addr = value("--payment-addr")?
+                    .parse()
+                    .map_err(|e| format!("--payment-addr: {e}"))?
+            }
+            "--logs" => {
+                let path = value("--logs")?;
+                args.logs = (path != "-").then(|| PathBuf::from(path));
+            }
+            "-h" | "--help" => {
+                println!(
+                    "usage: checkout [--duration SECONDS] [--rps N] [--serve] [--shop-addr ADDR] [--payment-addr ADDR] [--logs PATH|-]"
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other:?} (try --help)")),
+        }
+    }
+    Ok(args)
+}
+
+fn main() {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("checkout: {message}");
+            std::process::exit(2);
+        }
+    };
+    let started = Instant::now();
+    let mut telemetry = observe::Telemetry::builder()
+        .service_name("checkout-demo")
+        .service_version(env!("CARGO_PKG_VERSION"))
+        .environment("demo");
+    if let Some(path) = &args.logs {
+        match std::fs::File::create(path) {
+            Ok(file) => {
+                telemetry =
+                    telemetry.log_writer(observe::LogWriter::new(std::io::LineWriter::new(file)))
+            }
+            Err(error) => eprintln!(
+                "checkout: cannot write {}: {error}; logging to stdout",
+                path.display()
+            ),
+        }
+    }
+    let guard = telemetry.init();
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    runtime.block_on(async {
+        let services =
+            match app::start(args.shop_addr, args.payment_addr, app::Faults::default()).await {
+                Ok(services) => services,
+                Err(error) => {
+                    eprintln!("checkout: cannot bind the services: {error}");
+                    std::process::exit(1);
+                }
+            };
+        let colour = std::io::stdout().is_terminal();
+        let style = report::Style::new(colour);
+        println!(
+            "{}",
+            style.title(&format!(
+                "checkout demo: shop on {}, payment provider on {}; {} requests/s for {:.0?}",
+                services.shop, services.payment, args.rps, args.duration
+            ))
+        );
+        let load = app::run_load(&services.shop_url(), args.duration, args.rps).await;
+        report::print_load(&style, &load);
+
+        let metrics = app::fetch_text(&format!("{}/metrics", services.shop_url())).await;
+        match metrics {
+            Ok(text) => report::print_red(&style, &text, load.elapsed),
+            Err(error) => println!("could not scrape /metrics: {error}"),
+        }
+        if let Some(recorder) = guard.flight_recorder() {
+            recorder.settle_all();
+            report::print_slowest_trace(&style, &recorder);
+        }
+        if let Some(path) = &args.logs {
+            println!(
+                "{}",
+                style.dim(&format!("All JSON log lines: {}", path.display()))
+            );
+        }
+        println!(
+            "{}",
+            style.dim(&format!(
+                "Finished in {:.1} s.",
+                started.elapsed().as_secs_f64()
+            ))
+        );
+
+        if args.serve {
+            println!();
+            println!("Serving until Ctrl-C:");
+            for (name, url) in [
+                ("shop", services.shop_url()),
+                ("payment", format!("http://{}", services.payment)),
+            ] {
+                println!(
+                    "  {name:<8} {url}/metrics  {url}/healthz  {url}/readyz  {url}/debug/traces"
+                );
+            }
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    });
+    drop(guard);
+}

@@ -1,0 +1,380 @@
+//! The demo's terminal report: the load summary, the RED table computed
+//! from a scrape of `/metrics`, the slowest checkout trace as a waterfall,
+//! and its log lines.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use observe::{FlightRecorder, WaterfallStyle};
+use serde_json::{Map, Value};
+
+use crate::app::LoadReport;
+
+/// ANSI styling, only when printing to a terminal.
+pub struct Style {
+    colour: bool,
+}
+
+impl Style {
+    pub fn new(colour: bool) -> Self {
+        Style { colour }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn title(&self, text: &str) -> String {
+        self.paint("1", text)
+    }
+
+    pub fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+
+    fn red(&self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    fn yellow(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    fn heading(&self, number: u32, text: &str) {
+        println!();
+        println!("{}", self.paint("1;36", &format!("{number}. {text}")));
+    }
+}
+
+pub fn print_load(style: &Style, load: &LoadReport) {
+    let statuses: Vec<String> = load
+        .by_status
+        .iter()
+        .map(|(status, n)| format!("{status}×{n}"))
+        .collect();
+    println!(
+        "Load: {} checkout requests in {:.1} s; answers {}; {} failed (5xx or no answer).",
+        load.sent,
+        load.elapsed.as_secs_f64(),
+        if statuses.is_empty() {
+            "none".to_owned()
+        } else {
+            statuses.join(", ")
+        },
+        load.failed()
+    );
+    let _ = style;
+}
+
+// ------------------------------------------------------------- metrics
+
+/// One sample line of the Prometheus text format.
+struct Sample {
+    name: String,
+    labels: BTreeMap<String, String>,
+    value: f64,
+}
+
+fn parse_samples(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| {
+            let (series, value) = line.rsplit_once(' ')?;
+            let value: f64 = value.parse().ok()?;
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => (name, rest.trim_end_matches('}')),
+                None => (series, ""),
+            };
+            let mut map = BTreeMap::new();
+            // Label values here never contain `",`.
+            for pair in labels.split("\",").filter(|p| !p.is_empty()) {
+                if let Some((key, value)) = pair.split_once("=\"") {
+                    map.insert(key.to_owned(), value.trim_end_matches('"').to_owned());
+                }
+            }
+            Some(Sample {
+                name: name.to_owned(),
+                labels: map,
+                value,
+            })
+        })
+        .collect()
+}
+
+/// `histogram_quantile`: linear interpolation inside the bucket that holds the rank.
+pub fn quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
+    let total = buckets.last()?.1;
+    if total <= 0.0 {
+        return None;
+    }
+    let rank = q * total;
+    let mut previous = (0.0, 0.0);
+    for &(upper, count) in buckets {
+        if count >= rank {
+            if upper.is_infinite() {
+                return Some(previous.0);
+            }
+            let in_bucket = count - previous.1;
+            let fraction = if in_bucket > 0.0 {
+                (rank - previous.1) / in_bucket
+            } else {
+                1.0
+            };
+            return Some(previous.0 + (upper - previous.0) * fraction);
+        }
+        previous = (upper, count);
+    }
+    Some(previous.0)
+}
+
+#[derive(Default)]
+struct Red {
+    calls: f64,
+    errors: f64,
+    buckets: BTreeMap<String, f64>,
+}
+
+fn format_seconds(seconds: Option<f64>) -> String {
+    match seconds {
+        None => "–".to_owned(),
+        Some(s) if s < 1.0 => format!("{:.0} ms", s * 1e3),
+        Some(s) => format!("{s:.2} s"),
+    }
+}
+
+fn sorted_buckets(buckets: &BTreeMap<String, f64>) -> Vec<(f64, f64)> {
+    let mut sorted: Vec<(f64, f64)> = buckets
+        .iter()
+        .map(|(le, n)| {
+            (
+                if le == "+Inf" {
+                    f64::INFINITY
+                } else {
+                    le.parse().unwrap_or(f64::INFINITY)
+                },
+                *n,
+            )
+        })
+        .collect();
+    sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+    sorted
+}
+
+pub fn print_red(style: &Style, metrics: &str, window: Duration) {
+    style.heading(1, "RED per flow (from a scrape of /metrics)");
+    let samples = parse_samples(metrics);
+    let mut rows: BTreeMap<(String, String), Red> = BTreeMap::new();
+    for sample in &samples {
+        let key = || {
+            (
+                sample.labels.get("flow").cloned().unwrap_or_default(),
+                sample.labels.get("function").cloned().unwrap_or_default(),
+            )
+        };
+        match sample.name.as_str() {
+            "flow_calls_total" => {
+                let row = rows.entry(key()).or_default();
+                row.calls += sample.value;
+                if sample.labels.get("outcome").is_some_and(|o| o != "ok") {
+                    row.errors += sample.value;
+                }
+            }
+            "flow_call_duration_seconds_bucket" => {
+                let le = sample.labels.get("le").cloned().unwrap_or_default();
+                *rows
+                    .entry(key())
+                    .or_default()
+                    .buckets
+                    .entry(le)
+                    .or_default() += sample.value;
+            }
+            _ => {}
+        }
+    }
+    let seconds = window.as_secs_f64().max(1e-3);
+    println!(
+        "{}",
+        style.title(&format!(
+            "{:<9} {:<22} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8}",
+            "flow", "function", "calls", "rate", "errors", "p50", "p95", "p99"
+        ))
+    );
+    for ((flow, function), red) in &rows {
+        let buckets = sorted_buckets(&red.buckets);
+        let error_pct = if red.calls > 0.0 {
+            100.0 * red.errors / red.calls
+        } else {
+            0.0
+        };
+        let errors = format!("{error_pct:.1} %");
+        let errors = if error_pct >= 1.0 {
+            style.red(&format!("{errors:>8}"))
+        } else {
+            format!("{errors:>8}")
+        };
+        let p99 = quantile(0.99, &buckets);
+        let p99_text = format!("{:>8}", format_seconds(p99));
+        let p99_text = if p99.is_some_and(|p| p >= 0.3) {
+            style.yellow(&p99_text)
+        } else {
+            p99_text
+        };
+        println!(
+            "{:<9} {:<22} {:>7} {:>7.1}/s {} {:>8} {:>8} {}",
+            flow,
+            function,
+            red.calls,
+            red.calls / seconds,
+            errors,
+            format_seconds(quantile(0.50, &buckets)),
+            format_seconds(quantile(0.95, &buckets)),
+            p99_text,
+        );
+    }
+    // The HTTP view of the same traffic.
+    let mut routes: BTreeMap<(String, String), (f64, f64)> = BTreeMap::new();
+    for sample in samples
+        .iter()
+        .filter(|s| s.name == "http_server_request_duration_seconds_count")
+    {
+        let key = (
+            sample
+                .labels
+                .get("http_request_method")
+                .cloned()
+                .unwrap_or_default(),
+            sample.labels.get("http_route").cloned().unwrap_or_default(),
+        );
+        let entry = routes.entry(key).or_default();
+        entry.0 += sample.value;
+        if sample
+            .labels
+            .get("http_response_status_code")
+            .is_some_and(|c| c.starts_with('5'))
+        {
+            entry.1 += sample.value;
+        }
+    }
+    println!();
+    println!(
+        "{}",
+        style.title(&format!(
+            "{:<32} {:>7} {:>9} {:>8}",
+            "http route", "calls", "rate", "5xx"
+        ))
+    );
+    for ((method, route), (count, failed)) in routes {
+        let pct = if count > 0.0 {
+            100.0 * failed / count
+        } else {
+            0.0
+        };
+        println!(
+            "{:<32} {:>7} {:>7.1}/s {:>6.1} %",
+            format!("{method} {route}"),
+            count,
+            count / seconds,
+            pct
+        );
+    }
+    println!(
+        "{}",
+        style.dim("rate = calls over the load window; p50/p95/p99 interpolated from the histogram buckets, as histogram_quantile does.")
+    );
+}
+
+// -------------------------------------------------------------- traces
+
+pub fn print_slowest_trace(style: &Style, recorder: &FlightRecorder) {
+    style.heading(2, "Slowest checkout trace (flight recorder)");
+    let Some(trace) = recorder
+        .slowest(usize::MAX)
+        .into_iter()
+        .find(|t| t.contains("checkout"))
+    else {
+        println!("No checkout trace was kept.");
+        return;
+    };
+    println!(
+        "trace_id {}  {:.0} ms  kept because: {}  spans: {}",
+        trace.trace_id,
+        trace.duration.as_secs_f64() * 1e3,
+        trace.keep_reason.as_str(),
+        trace.spans.len()
+    );
+    print!(
+        "{}",
+        trace.waterfall(WaterfallStyle {
+            colour: style.colour,
+            bar_width: 32
+        })
+    );
+
+    style.heading(3, &format!("Log lines of trace {}", trace.trace_id));
+    for line in &trace.logs {
+        let Ok(fields) = serde_json::from_str::<Map<String, Value>>(line) else {
+            continue;
+        };
+        println!("{}", log_line(style, &fields));
+    }
+    println!(
+        "{}",
+        style.dim(&format!(
+            "The same trace as JSON: GET /debug/traces?trace_id={}",
+            trace.trace_id
+        ))
+    );
+}
+
+fn log_line(style: &Style, fields: &Map<String, Value>) -> String {
+    let text = |key: &str| match fields.get(key) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Null) | None => String::new(),
+        Some(other) => other.to_string(),
+    };
+    let time = text("timestamp");
+    let time = time.get(11..23).unwrap_or(&time).to_owned();
+    let level = text("level");
+    let level_text = format!("{level:<5}");
+    let level_text = match level.as_str() {
+        "ERROR" => style.red(&level_text),
+        "WARN" => style.yellow(&level_text),
+        _ => level_text,
+    };
+    let mut line = format!(
+        "{} {} {:<8} {}",
+        style.dim(&time),
+        level_text,
+        text("service"),
+        text("message")
+    );
+    for key in [
+        "function",
+        "outcome",
+        "duration_ms",
+        "error.message",
+        "attempt",
+        "query_ms",
+        "http.response.status_code",
+    ] {
+        if fields.contains_key(key) {
+            let mut value = text(key);
+            if key == "duration_ms"
+                && let Ok(ms) = value.parse::<f64>()
+            {
+                value = format!("{ms:.1}");
+            }
+            line.push_str(&format!(" {}{}", style.dim(&format!("{key}=")), value));
+        }
+    }
+    line.push_str(&format!(
+        " {}{}",
+        style.dim("request_id="),
+        text("request_id")
+    ));
+    line
+}
