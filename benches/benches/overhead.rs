@@ -84,6 +84,37 @@ fn autometricized(x: u64) -> u64 {
     black_box(x) + 1
 }
 
+/// Visits every field of every span and event, as a recording layer does.
+struct FieldRecorder;
+
+struct CountFields(usize);
+
+impl tracing::field::Visit for CountFields {
+    fn record_debug(&mut self, _field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        black_box(value);
+        self.0 += 1;
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FieldRecorder {
+    fn on_new_span(
+        &self,
+        attrs: &tracing::span::Attributes<'_>,
+        _id: &tracing::span::Id,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
+        let mut visitor = CountFields(0);
+        attrs.record(&mut visitor);
+        black_box(visitor.0);
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+        let mut visitor = CountFields(0);
+        event.record(&mut visitor);
+        black_box(visitor.0);
+    }
+}
+
 type Case = (&'static str, fn(u64) -> u64);
 
 fn run_group(c: &mut Criterion, group: &str, cases: &[Case]) {
@@ -131,15 +162,22 @@ fn main() {
         ],
     );
 
-    // 3. Recorder and a subscriber recording spans and events (JSON, to a sink).
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::sink));
-    let guard = tracing::subscriber::set_default(subscriber);
+    // 3. Recorder and the lightest subscriber that records the span and the
+    //    event: the registry and a layer that visits every field.
+    let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(FieldRecorder));
     run_group(
         &mut criterion,
         "everything_on",
         &[("observe", observed), ("hand_written", hand_written), ("tracing_instrument", instrumented)],
     );
+    drop(guard);
+
+    // 4. For reference: the same with a JSON formatting layer writing to a
+    //    sink, where formatting dominates both.
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::sink));
+    let guard = tracing::subscriber::set_default(subscriber);
+    run_group(&mut criterion, "with_json_logs", &[("observe", observed), ("hand_written", hand_written)]);
     drop(guard);
 
     criterion.final_summary();
@@ -165,6 +203,7 @@ fn print_ratios() {
         ("nothing_installed", ["bare", "observe", "hand_written", "tracing_instrument", "autometrics"].as_slice()),
         ("recorder_only", ["bare", "observe", "hand_written", "floor", "autometrics"].as_slice()),
         ("everything_on", ["observe", "hand_written", "tracing_instrument"].as_slice()),
+        ("with_json_logs", ["observe", "hand_written"].as_slice()),
     ];
     println!("\nmedians (ns per call)");
     for (group, benches) in rows {
@@ -188,5 +227,9 @@ fn print_ratios() {
     println!(
         "  everything on:     observe / hand-written = {:.2}x (target <= 0.6x)",
         get("everything_on", "observe") / get("everything_on", "hand_written")
+    );
+    println!(
+        "  with JSON logs:    observe / hand-written = {:.2}x (reference)",
+        get("with_json_logs", "observe") / get("with_json_logs", "hand_written")
     );
 }

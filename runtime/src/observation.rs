@@ -14,6 +14,7 @@ use tracing::Span;
 use crate::sampling;
 use crate::site::{CallSite, MetricsMode, register_errors, register_in_flight_local, register_series};
 
+
 /// How a call ended.
 #[derive(Debug)]
 pub enum Outcome {
@@ -104,55 +105,53 @@ pub struct Observation<'l> {
     labels: &'l [&'static str],
     span: Span,
     emit: Emitter,
-    /// `None` when nothing listens: then nothing is measured at all.
-    start: Option<Instant>,
+    start: Instant,
     done: bool,
 }
 
 impl<'l> Observation<'l> {
-    /// Starts observing a call. When no recorder is installed and no
-    /// subscriber wants the span or events, this reads no clock and
-    /// touches no metric.
-    #[inline]
+    /// Starts observing a call, in the metrics `mode` that
+    /// [`CallSite::listening`] returned.
+    #[inline(always)]
     pub fn start(
         site: &'static CallSite,
         self_type: Option<fn() -> &'static str>,
-        combos: usize,
+        mode: MetricsMode,
         combo: usize,
         labels: &'l [&'static str],
         span: Span,
         emit: Emitter,
     ) -> Self {
         let function = site.function(self_type);
-        let mode = site.metrics_mode(combos);
-        let listening = !matches!(mode, MetricsMode::Off)
-            || !span.is_disabled()
-            || tracing::level_enabled!(tracing::Level::ERROR);
-        let mut observation = Observation {
+        let local_in_flight = match &mode {
+            MetricsMode::Off => None,
+            MetricsMode::Cached(handles) => {
+                handles.in_flight.increment(1.0);
+                None
+            }
+            MetricsMode::Local => {
+                let gauge = metrics::with_recorder(|recorder| register_in_flight_local(recorder, site));
+                gauge.increment(1.0);
+                Some(gauge)
+            }
+        };
+        Observation {
             site,
             function,
             mode,
-            local_in_flight: None,
+            local_in_flight,
             combo,
             labels,
             span,
             emit,
-            start: None,
+            start: Instant::now(),
             done: false,
-        };
-        if listening {
-            match &observation.mode {
-                MetricsMode::Off => {}
-                MetricsMode::Cached(handles) => handles.in_flight.increment(1.0),
-                MetricsMode::Local => {
-                    let gauge = metrics::with_recorder(|recorder| register_in_flight_local(recorder, site));
-                    gauge.increment(1.0);
-                    observation.local_in_flight = Some(gauge);
-                }
-            }
-            observation.start = Some(Instant::now());
         }
-        observation
+    }
+
+    /// Enters the call's span (for the synchronous body).
+    pub fn enter(&self) -> tracing::span::Entered<'_> {
+        self.span.enter()
     }
 
     /// The call's span.
@@ -160,19 +159,13 @@ impl<'l> Observation<'l> {
         &self.span
     }
 
-    /// Whether anything is being recorded for this call.
-    pub fn is_active(&self) -> bool {
-        self.start.is_some()
-    }
-
     /// Finishes a call that returned `value`. `classify` (generated) tells
     /// an `Err` from a success and renders `ret`; it only runs when something
     /// listens.
-    #[inline]
-    pub fn finish<T: ?Sized>(mut self, value: &T, classify: impl FnOnce(&T) -> (Outcome, Option<String>)) {
+    #[inline(always)]
+    pub fn finish<T: ?Sized>(&mut self, value: &T, classify: impl FnOnce(&T) -> (Outcome, Option<String>)) {
         self.done = true;
-        let Some(start) = self.start else { return };
-        let elapsed = start.elapsed();
+        let elapsed = self.start.elapsed();
         let (outcome, ret) = classify(value);
         self.record(elapsed.as_secs_f64(), outcome, ret.as_deref());
     }
@@ -257,9 +250,8 @@ impl Drop for Observation<'_> {
         if self.done {
             return;
         }
-        let Some(start) = self.start else { return };
         let outcome = if std::thread::panicking() { Outcome::Panic } else { Outcome::Cancelled };
-        self.record(start.elapsed().as_secs_f64(), outcome, None);
+        self.record(self.start.elapsed().as_secs_f64(), outcome, None);
     }
 }
 
@@ -280,9 +272,10 @@ where
     F: Future,
     C: FnOnce(&F::Output) -> (Outcome, Option<String>),
 {
-    /// Wraps the body's future.
-    pub fn new(observation: Observation<'l>, future: F, classify: C) -> Self {
-        ObservedFuture { future, observation: Some(observation), classify: Some(classify) }
+    /// Wraps the body's future; with no observation (nothing listens) it
+    /// only polls it.
+    pub fn new(observation: Option<Observation<'l>>, future: F, classify: C) -> Self {
+        ObservedFuture { future, observation, classify: Some(classify) }
     }
 }
 
@@ -295,17 +288,17 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let observation = this.observation.as_ref().expect("polled after completion");
+        let Some(observation) = this.observation.as_mut() else {
+            return this.future.poll(cx);
+        };
         let poll = {
             let _entered = observation.span.enter();
             this.future.poll(cx)
         };
-        if let Poll::Ready(output) = poll {
-            let observation = this.observation.take().expect("present until ready");
-            let classify = this.classify.take().expect("present until ready");
-            observation.finish(&output, classify);
-            return Poll::Ready(output);
+        if let Poll::Ready(output) = &poll {
+            let classify = this.classify.take().expect("ready once");
+            observation.finish(output, classify);
         }
-        Poll::Pending
+        poll
     }
 }

@@ -112,6 +112,7 @@ impl CallSite {
 
     /// The function label. For methods annotated on their own, `self_type`
     /// (`std::any::type_name::<Self>`) supplies the type, once.
+    #[inline(always)]
     pub fn function(&self, self_type: Option<fn() -> &'static str>) -> &'static str {
         match self_type {
             Some(type_name) if self.meta.qualified_at_runtime => self.function.get_or_init(|| {
@@ -122,8 +123,20 @@ impl CallSite {
         }
     }
 
+    /// How this call records metrics, or `None` when nothing listens at
+    /// all (no recorder, and no subscriber enabled even for errors): then
+    /// the call is not observed, and reads no clock.
+    #[inline(always)]
+    pub fn listening(&'static self, combos: usize) -> Option<MetricsMode> {
+        let mode = self.metrics_mode(combos);
+        if matches!(mode, MetricsMode::Off) && !tracing::level_enabled!(tracing::Level::ERROR) {
+            return None;
+        }
+        Some(mode)
+    }
+
     /// Decides how this call records metrics.
-    #[inline]
+    #[inline(always)]
     pub fn metrics_mode(&'static self, combos: usize) -> MetricsMode {
         metrics::with_recorder(|recorder| {
             let address = recorder_address(recorder);
@@ -132,17 +145,18 @@ impl CallSite {
             {
                 return MetricsMode::Cached(handles);
             }
+            // The no-op recorder (nothing installed) is the only zero-sized
+            // one metrics provides.
+            if std::mem::size_of_val(recorder) == 0 {
+                return MetricsMode::Off;
+            }
             self.resolve(recorder, address, combos)
         })
     }
 
     #[cold]
+    #[inline(never)]
     fn resolve(&'static self, recorder: &dyn Recorder, address: usize, combos: usize) -> MetricsMode {
-        // The no-op recorder (nothing installed) is the only zero-sized one
-        // metrics provides.
-        if std::mem::size_of_val(recorder) == 0 {
-            return MetricsMode::Off;
-        }
         if !is_global_recorder(address) {
             return MetricsMode::Local;
         }

@@ -54,10 +54,12 @@ fn rewrite(spec: &Spec, mut function: ItemFn) -> TokenStream {
         quote! {{
             #prologue
             let __observe_ret = {
-                let __observe_entered = __observe.span().enter();
+                let __observe_entered = __observe.as_ref().map(#p::Observation::enter);
                 #p::call_once(move || { #fake_return #(#stmts)* })
             };
-            __observe.finish(&__observe_ret, #classify);
+            if let ::core::option::Option::Some(observation) = &mut __observe {
+                observation.finish(&__observe_ret, #classify);
+            }
             __observe_ret
         }}
     };
@@ -79,16 +81,19 @@ fn prologue(spec: &Spec) -> TokenStream {
         #statics
         #emitter
         #labels
-        let __observe_span = #span;
-        let __observe = #p::Observation::start(
-            &__OBSERVE_SITE,
-            #self_type,
-            __observe_combos,
-            __observe_combo,
-            &__observe_labels,
-            __observe_span,
-            __observe_emit,
-        );
+        // Nothing listening: no span, no clock, no metrics.
+        let mut __observe = match #p::CallSite::listening(&__OBSERVE_SITE, __observe_combos) {
+            ::core::option::Option::Some(mode) => ::core::option::Option::Some(#p::Observation::start(
+                &__OBSERVE_SITE,
+                #self_type,
+                mode,
+                __observe_combo,
+                &__observe_labels,
+                #span,
+                __observe_emit,
+            )),
+            ::core::option::Option::None => ::core::option::Option::None,
+        };
     }
 }
 
