@@ -518,6 +518,10 @@ fn level(value: &[TokenTree]) -> Option<&'static str> {
 
 /// Rewrites one file's text. `Err` when the file does not parse.
 pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
+    let depth = crate::lint::max_nesting(text);
+    if depth > crate::lint::MAX_NESTING {
+        return Err(format!("delimiters nest {depth} deep; not parsed"));
+    }
     let mut src = SourceFile::new(display.to_string(), text.to_string());
     let file = src.parse().map_err(|e| format!("cannot parse: {e}"))?;
     let mut collector = Collector::default();
@@ -631,11 +635,26 @@ pub fn diff(display: &str, old: &str, new: &str) -> String {
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)
-        .header(&format!("a/{display}"), &format!("b/{display}"))
+        .header(
+            &format!("a/{}", display.trim_start_matches('/')),
+            &format!("b/{}", display.trim_start_matches('/')),
+        )
         .to_string()
 }
 
 pub fn run(args: MigrateArgs) -> Result<ExitCode, Error> {
+    // The parser recurses once per nesting level: give it the same large
+    // stack the lint workers have.
+    std::thread::Builder::new()
+        .name("cargo-observe-migrate".into())
+        .stack_size(crate::lint::WORKER_STACK)
+        .spawn(move || migrate_all(args))
+        .map_err(|e| Error(format!("cannot start the migration thread: {e}")))?
+        .join()
+        .unwrap_or_else(|_| Err(Error("the migration thread panicked".into())))
+}
+
+fn migrate_all(args: MigrateArgs) -> Result<ExitCode, Error> {
     let files = workspace::discover(&args.paths)?;
     let mut changed_files = 0;
     let mut rewritten = 0;

@@ -439,3 +439,72 @@ fn package_configuration_extends_the_workspace() {
     );
     assert_eq!(output.status.code(), Some(1));
 }
+
+#[test]
+fn odd_files_are_reported_not_fatal() {
+    let dir = scratch("odd");
+    write(
+        &dir.join("src/crlf.rs"),
+        "fn f(user_id: u64) {\r\n    metrics::counter!(\"c\", \"user_id\" => user_id.to_string()).increment(1);\r\n}\r\n",
+    );
+    write(&dir.join("src/eof.rs"), "fn f() {\n");
+    write(
+        &dir.join("src/crlf_eof.rs"),
+        "fn f() {\r\n    let x = (1,\r\n",
+    );
+    write(&dir.join("src/empty.rs"), "");
+    write(
+        &dir.join("src/bom.rs"),
+        "\u{feff}fn f(password: &str) { tracing::info!(password); }\n",
+    );
+    std::fs::write(
+        dir.join("src/latin1.rs"),
+        b"// caf\xe9\nfn f(token: &str) { tracing::warn!(?token); }\n",
+    )
+    .unwrap();
+    write(
+        &dir.join("src/deep.rs"),
+        &format!(
+            "fn f() -> u32 {{ {}1{} }}\n",
+            "(".repeat(3000),
+            ")".repeat(3000)
+        ),
+    );
+    write(
+        &dir.join("src/deeper.rs"),
+        &format!(
+            "fn f() -> u32 {{ {}1{} }}\n",
+            "[".repeat(200_000),
+            "]".repeat(200_000)
+        ),
+    );
+    for format in ["human", "json", "sarif"] {
+        let output = run(&dir, &["lint", "--format", format]);
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{format}: {}{}",
+            stdout(&output),
+            stderr(&output)
+        );
+    }
+    let output = run(&dir, &["lint", "--format", "json"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let codes: Vec<(String, String)> = findings(&json)
+        .into_iter()
+        .map(|(c, _, l)| (c, l))
+        .collect();
+    let has = |code: &str, at: &str| codes.iter().any(|(c, l)| c == code && l.starts_with(at));
+    assert!(has("OBS001", "src/crlf.rs:2:28"), "{codes:?}");
+    assert!(has("OBS002", "src/crlf.rs:2:41"), "{codes:?}");
+    assert!(has("OBS000", "src/eof.rs"), "{codes:?}");
+    assert!(has("OBS000", "src/crlf_eof.rs"), "{codes:?}");
+    assert!(has("OBS003", "src/bom.rs:1:"), "{codes:?}");
+    assert!(has("OBS003", "src/latin1.rs:2:"), "{codes:?}");
+    assert!(has("OBS000", "src/deeper.rs:1:1"), "{codes:?}");
+    assert!(
+        !codes.iter().any(|(_, l)| l.starts_with("src/deep.rs")),
+        "3000 levels parse: {codes:?}"
+    );
+    assert_eq!(json["summary"]["files"], 8);
+}

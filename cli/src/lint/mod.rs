@@ -78,8 +78,29 @@ impl Report {
     }
 }
 
+/// Deeper delimiter nesting than this is not parsed: syn recurses once
+/// per level, and even the large worker stacks have an end.
+pub const MAX_NESTING: usize = 10_000;
+
+/// The deepest nesting of `(`, `[` and `{` in `text` (an upper bound: it
+/// also counts delimiters inside strings and comments).
+pub fn max_nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for byte in text.bytes() {
+        match byte {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
+}
+
 /// Stack size of each scanning thread.
-const WORKER_STACK: usize = 256 * 1024 * 1024;
+pub const WORKER_STACK: usize = 256 * 1024 * 1024;
 
 /// Scans `files` on every core.
 pub fn scan(files: &[FileEntry]) -> Report {
@@ -90,6 +111,7 @@ pub fn scan(files: &[FileEntry]) -> Report {
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<(usize, FileReport)>> = Mutex::new(Vec::with_capacity(files.len()));
     std::thread::scope(|scope| {
+        let mut started = 0;
         for _ in 0..threads {
             // syn and the visitor recurse once per nesting level; deeply
             // nested real code (generated tables, long method chains)
@@ -106,16 +128,20 @@ pub fn scan(files: &[FileEntry]) -> Report {
                 }
                 results.lock().expect("scan results").extend(local);
             });
-            if let Err(e) = spawned {
-                eprintln!("warning: cannot start a scan thread: {e}");
+            match spawned {
+                Ok(_) => started += 1,
+                Err(e) => eprintln!("warning: cannot start a scan thread: {e}"),
             }
         }
-        // Whatever no thread picked up (when none could start) runs here.
-        loop {
-            let index = next.fetch_add(1, Ordering::Relaxed);
-            let Some(entry) = files.get(index) else { break };
-            let report = scan_file(entry);
-            results.lock().expect("scan results").push((index, report));
+        // Only when no thread could start at all does the (smaller) main
+        // stack do the work.
+        if started == 0 {
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(entry) = files.get(index) else { break };
+                let report = scan_file(entry);
+                results.lock().expect("scan results").push((index, report));
+            }
         }
     });
     let mut results = results.into_inner().expect("scan results");
@@ -149,7 +175,25 @@ pub fn scan_file(entry: &FileEntry) -> FileReport {
         }
     };
     let mut src = SourceFile::new(entry.display.clone(), text);
-    let (mut findings, observed, label_enums) = match src.parse() {
+    let depth = max_nesting(&src.text);
+    let parsed = if depth > MAX_NESTING {
+        let message = format!(
+            "delimiters nest {depth} deep (more than {MAX_NESTING}), so the file was not parsed: \
+             the parser recurses once per level"
+        );
+        let finding = parse_failure(&src, config, 0..0, message);
+        return FileReport {
+            findings: finding.into_iter().collect(),
+            observed: Vec::new(),
+            label_enums: Vec::new(),
+            lines: src.line_count(),
+            bytes: src.text.len(),
+            source: Some(Arc::new(src)),
+        };
+    } else {
+        src.parse()
+    };
+    let (mut findings, observed, label_enums) = match parsed {
         Ok(file) => {
             let mut scanner = scanner::Scanner::new(&src, config, entry.module.clone());
             scanner.visit_file(&file);

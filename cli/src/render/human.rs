@@ -26,7 +26,11 @@ pub fn render_finding(report: &Report, finding: &Finding, renderer: &Renderer) -
             let last_line = location.end_line.max(location.line);
             let end = src.line_start(last_line) + src.line_text(last_line).len();
             let text = &src.text[first..end.max(first)];
-            let span = location.bytes.start - first..(location.bytes.end - first).min(text.len());
+            // Clamp into the shown lines (a span may end on a `\r` or newline
+            // that the snippet leaves out).
+            let start = (location.bytes.start - first).min(text.len());
+            let end = (location.bytes.end - first).clamp(start, text.len());
+            let span = start..end;
             let label = finding.label.as_str();
             title
                 .element(
