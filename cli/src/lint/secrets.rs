@@ -179,9 +179,8 @@ pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens
             check_format_arg(scanner, entry);
             continue;
         }
-        // Span fields may be wrapped in braces: `info_span!("x", { a = 1 })` is not
-        // tracing syntax, but `event!(Level::INFO, { a = 1 })` is not either;
-        // a lone string literal starts the message.
+        // A lone string literal ends the fields and starts the message;
+        // what follows are its format arguments.
         if let Some((text, _)) = tokens::lit_str_tree(entry) {
             check_format_string(scanner, entry, &text);
             in_message = true;
