@@ -41,7 +41,11 @@ fn checkout(tier: Tier, email: &str, card_number: &str, sku: u32) -> Result<u64,
 
 #[observe(flow = "checkout", level = "debug")]
 fn reserve(sku: u32) -> Result<(), CheckoutError> {
-    if sku == 13 { Err(CheckoutError::OutOfStock { sku }) } else { Ok(()) }
+    if sku == 13 {
+        Err(CheckoutError::OutOfStock { sku })
+    } else {
+        Ok(())
+    }
 }
 
 fn main() {
@@ -57,7 +61,11 @@ fn main() {
     metrics::set_global_recorder(recorder).expect("no recorder installed yet");
 
     // Logs: one JSON object per line, with the span's fields on each event.
-    tracing_subscriber::fmt().json().with_current_span(true).with_max_level(tracing::Level::DEBUG).init();
+    tracing_subscriber::fmt()
+        .json()
+        .with_current_span(true)
+        .with_max_level(tracing::Level::DEBUG)
+        .init();
 
     println!("--- log lines ---");
     let _ = checkout(Tier::Pro, "ann@example.com", "4111 1111 1111 1111", 1);

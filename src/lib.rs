@@ -15,7 +15,8 @@
 
 pub use observe_macros::{Label, observe};
 pub use observe_runtime::{
-    FunctionInfo, HashKeyError, Label, REDACTED, Sensitive, SloInfo, catalog, metric_names, names, set_hash_key,
+    FunctionInfo, HashKeyError, Label, REDACTED, Sensitive, SloInfo, catalog, metric_names, names,
+    set_hash_key,
 };
 
 /// Redaction helpers: the scrubber every recorded text goes through.
@@ -34,13 +35,15 @@ pub mod __private {
     pub use ::inventory;
     pub use ::metrics;
     pub use ::tracing;
+    pub use observe_runtime::Label;
     pub use observe_runtime::budget;
     pub use observe_runtime::catalog::FunctionInfo;
-    pub use observe_runtime::observation::{Completion, ErrorInfo, Observation, ObservedFuture, Outcome, Severity};
+    pub use observe_runtime::observation::{
+        Completion, ErrorInfo, Observation, ObservedFuture, Outcome, Severity,
+    };
     pub use observe_runtime::probe;
     pub use observe_runtime::redact::REDACTED;
     pub use observe_runtime::site::{CallSite, SiteMeta, SloMeta};
-    pub use observe_runtime::Label;
 
     /// Calls the body closure once. Taking `FnOnce` lets the body return
     /// borrows of captured arguments, as the original function could.
@@ -51,11 +54,11 @@ pub mod __private {
 }
 
 // --- telemetry re-exports (observe-telemetry) ---
-#[cfg(feature = "init")]
-pub use observe_telemetry::{
-    FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat, LogWriter, OtlpProtocol,
-    PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard, WaterfallStyle, flight_recorder,
-    init, metrics_handle,
-};
 #[cfg(feature = "http")]
 pub use observe_telemetry::http;
+#[cfg(feature = "init")]
+pub use observe_telemetry::{
+    FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat, LogWriter,
+    OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
+    WaterfallStyle, flight_recorder, init, metrics_handle,
+};

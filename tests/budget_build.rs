@@ -32,12 +32,16 @@ fn cargo(dir: &Path, command: &str) -> (bool, String) {
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn expression_labels_over_budget_fail_cargo_build() {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/build-fail/label-budget-expression.rs");
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/build-fail/label-budget-expression.rs");
     let dir = fixture("label_budget_expression", &source);
     let (built, stderr) = cargo(&dir, "build");
     assert!(!built, "the over-budget function must not build");
@@ -48,5 +52,8 @@ fn expression_labels_over_budget_fail_cargo_build() {
         ),
         "unexpected error:\n{stderr}"
     );
-    assert!(stderr.contains("raise the budget with `max_series = N`"), "{stderr}");
+    assert!(
+        stderr.contains("raise the budget with `max_series = N`"),
+        "{stderr}"
+    );
 }

@@ -14,10 +14,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use observe::{LogWriter, OtlpProtocol, Telemetry};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{TraceService, TraceServiceServer};
-use opentelemetry_proto::tonic::collector::trace::v1::{ExportTraceServiceRequest, ExportTraceServiceResponse};
-use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
+use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::Value;
@@ -46,7 +50,9 @@ impl TraceService for Receiver {
         request: tonic::Request<ExportTraceServiceRequest>,
     ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
         self.0.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse { partial_success: None }))
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
     }
 }
 
@@ -62,7 +68,10 @@ fn text(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> Str
 }
 
 fn attribute(attributes: &[KeyValue], key: &str) -> Option<String> {
-    attributes.iter().find(|kv| kv.key == key).map(|kv| text(&kv.value))
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .map(|kv| text(&kv.value))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -74,12 +83,19 @@ fn both_services_reach_a_real_otlp_receiver() {
     // SAFETY: set before any other thread exists (the runtime is built below).
     unsafe {
         std::env::set_var("OTEL_SERVICE_NAME", "checkout-otlp-test");
-        std::env::set_var("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=ci,team=payments");
+        std::env::set_var(
+            "OTEL_RESOURCE_ATTRIBUTES",
+            "deployment.environment.name=ci,team=payments",
+        );
         std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
         std::env::remove_var("OTEL_EXPORTER_OTLP_PROTOCOL");
         std::env::remove_var("OTEL_TRACES_SAMPLER");
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(run());
 }
 
@@ -105,8 +121,18 @@ async fn run() {
         .expect("init");
 
     // Faults turned up so a short run surely has failed payments.
-    let faults = app::Faults { payment_timeout: 0.15, payment_decline: 0.1, slow_inventory: 0.1 };
-    let services = app::start("127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap(), faults).await.unwrap();
+    let faults = app::Faults {
+        payment_timeout: 0.15,
+        payment_decline: 0.1,
+        slow_inventory: 0.1,
+    };
+    let services = app::start(
+        "127.0.0.1:0".parse().unwrap(),
+        "127.0.0.1:0".parse().unwrap(),
+        faults,
+    )
+    .await
+    .unwrap();
     let load = app::run_load(&services.shop_url(), Duration::from_secs(3), 20).await;
     assert_eq!(load.transport_errors, 0);
     // Let abandoned provider calls finish on the server side.
@@ -123,10 +149,22 @@ async fn run() {
     for request in &requests {
         for resource_spans in &request.resource_spans {
             let resource = resource_spans.resource.as_ref().expect("a resource");
-            assert_eq!(attribute(&resource.attributes, "service.name").as_deref(), Some("checkout-otlp-test"));
-            assert_eq!(attribute(&resource.attributes, "service.version").as_deref(), Some("9.9.9"));
-            assert_eq!(attribute(&resource.attributes, "deployment.environment.name").as_deref(), Some("ci"));
-            assert_eq!(attribute(&resource.attributes, "team").as_deref(), Some("payments"));
+            assert_eq!(
+                attribute(&resource.attributes, "service.name").as_deref(),
+                Some("checkout-otlp-test")
+            );
+            assert_eq!(
+                attribute(&resource.attributes, "service.version").as_deref(),
+                Some("9.9.9")
+            );
+            assert_eq!(
+                attribute(&resource.attributes, "deployment.environment.name").as_deref(),
+                Some("ci")
+            );
+            assert_eq!(
+                attribute(&resource.attributes, "team").as_deref(),
+                Some("payments")
+            );
             for scope_spans in &resource_spans.scope_spans {
                 spans.extend(scope_spans.spans.iter().cloned());
             }
@@ -142,19 +180,34 @@ async fn run() {
             assert_eq!(span.name, "POST /checkout", "unexpected root {span:?}");
             continue;
         }
-        let parent = by_id.get(&span.parent_span_id).unwrap_or_else(|| panic!("parent of {} missing", span.name));
-        assert_eq!(parent.trace_id, span.trace_id, "{} and its parent", span.name);
+        let parent = by_id
+            .get(&span.parent_span_id)
+            .unwrap_or_else(|| panic!("parent of {} missing", span.name));
+        assert_eq!(
+            parent.trace_id, span.trace_id,
+            "{} and its parent",
+            span.name
+        );
     }
-    assert_eq!(spans.iter().filter(|s| s.name == "POST /checkout").count() as u64, load.sent);
+    assert_eq!(
+        spans.iter().filter(|s| s.name == "POST /checkout").count() as u64,
+        load.sent
+    );
 
     // The HTTP hop: the provider's server span is the child of the shop's
     // client span, in the same trace, under the shop's checkout.
-    let hops: Vec<&Span> = spans.iter().filter(|s| s.name == "POST /authorize").collect();
+    let hops: Vec<&Span> = spans
+        .iter()
+        .filter(|s| s.name == "POST /authorize")
+        .collect();
     assert!(!hops.is_empty());
     for hop in &hops {
         assert_eq!(service_of(hop).as_deref(), Some("payments"));
         let client = by_id[&hop.parent_span_id];
-        assert_eq!(client.kind, opentelemetry_proto::tonic::trace::v1::span::SpanKind::Client as i32);
+        assert_eq!(
+            client.kind,
+            opentelemetry_proto::tonic::trace::v1::span::SpanKind::Client as i32
+        );
         let caller = by_id[&client.parent_span_id];
         assert_eq!(caller.name, "call_payment_provider");
         let mut root = caller;
@@ -173,16 +226,31 @@ async fn run() {
         .filter(|s| s.name == "call_payment_provider" && status(s) == StatusCode::Error as i32)
         .map(|s| hex(&s.span_id))
         .collect();
-    assert!(!failed_calls.is_empty(), "no failed payment span in {} spans", spans.len());
-    for span in spans.iter().filter(|s| s.name == "authorize_payment" || s.name == "call_payment_provider") {
+    assert!(
+        !failed_calls.is_empty(),
+        "no failed payment span in {} spans",
+        spans.len()
+    );
+    for span in spans
+        .iter()
+        .filter(|s| s.name == "authorize_payment" || s.name == "call_payment_provider")
+    {
         if status(span) == StatusCode::Error as i32 {
-            assert!(attribute(&span.attributes, "error.type").is_some(), "{span:?}");
+            assert!(
+                attribute(&span.attributes, "error.type").is_some(),
+                "{span:?}"
+            );
         }
     }
 
     // Nothing secret left the process through the exporter.
     let exported = format!("{spans:?}");
-    for secret in [app::DEMO_CARD, "4111111111111111", app::DEMO_TOKEN, app::DEMO_PASSWORD] {
+    for secret in [
+        app::DEMO_CARD,
+        "4111111111111111",
+        app::DEMO_TOKEN,
+        app::DEMO_PASSWORD,
+    ] {
         assert!(!exported.contains(secret), "{secret} was exported");
     }
 
@@ -194,26 +262,53 @@ async fn run() {
     for line in text.lines() {
         let fields: serde_json::Map<String, Value> =
             serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
-        for secret in [app::DEMO_CARD, "4111111111111111", app::DEMO_TOKEN, app::DEMO_PASSWORD] {
+        for secret in [
+            app::DEMO_CARD,
+            "4111111111111111",
+            app::DEMO_TOKEN,
+            app::DEMO_PASSWORD,
+        ] {
             assert!(!line.contains(secret), "{secret} in a log line: {line}");
         }
         if fields.get("http.route").is_none() {
             continue;
         }
-        let request_id = fields["request_id"].as_str().filter(|id| !id.is_empty()).unwrap_or_else(|| panic!("{line}"));
-        let trace_id = fields["trace_id"].as_str().unwrap_or_else(|| panic!("no trace_id: {line}"));
-        assert!(trace_ids.contains(trace_id), "a trace the receiver did not get: {line}");
-        request_ids_by_trace.entry(trace_id.to_owned()).or_default().insert(request_id.to_owned());
+        let request_id = fields["request_id"]
+            .as_str()
+            .filter(|id| !id.is_empty())
+            .unwrap_or_else(|| panic!("{line}"));
+        let trace_id = fields["trace_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no trace_id: {line}"));
+        assert!(
+            trace_ids.contains(trace_id),
+            "a trace the receiver did not get: {line}"
+        );
+        request_ids_by_trace
+            .entry(trace_id.to_owned())
+            .or_default()
+            .insert(request_id.to_owned());
         if fields.get("function").and_then(Value::as_str) == Some("call_payment_provider")
             && fields.get("outcome").and_then(Value::as_str) == Some("error")
         {
             failed_call_lines.insert(fields["span_id"].as_str().unwrap().to_owned());
         }
     }
-    assert_eq!(request_ids_by_trace.len() as u64, load.sent, "one trace per checkout request");
+    assert_eq!(
+        request_ids_by_trace.len() as u64,
+        load.sent,
+        "one trace per checkout request"
+    );
     for (trace_id, ids) in &request_ids_by_trace {
-        assert_eq!(ids.len(), 1, "trace {trace_id} spans several request ids: {ids:?}");
+        assert_eq!(
+            ids.len(),
+            1,
+            "trace {trace_id} spans several request ids: {ids:?}"
+        );
     }
-    assert_eq!(failed_call_lines, failed_calls, "the failed-call log lines are the ERROR spans");
+    assert_eq!(
+        failed_call_lines, failed_calls,
+        "the failed-call log lines are the ERROR spans"
+    );
     drop(telemetry);
 }

@@ -14,11 +14,18 @@ enum Region {
 
 #[observe(flow = "checkout", labels(region = region))]
 fn checkout(region: Region, fail: bool) -> Result<(), std::io::Error> {
-    if fail { Err(std::io::Error::other("down")) } else { Ok(()) }
+    if fail {
+        Err(std::io::Error::other("down"))
+    } else {
+        Ok(())
+    }
 }
 
 fn line_value(text: &str, prefix: &str) -> Option<f64> {
-    text.lines().find(|l| l.starts_with(prefix)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    text.lines()
+        .find(|l| l.starts_with(prefix))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
 }
 
 #[test]
@@ -27,7 +34,10 @@ fn global_recorder_installed_after_first_call() {
     checkout(Region::Eu, false).unwrap();
 
     let recorder = PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Full("flow_call_duration_seconds".into()), &[0.001, 0.01, 0.1, 1.0])
+        .set_buckets_for_metric(
+            Matcher::Full("flow_call_duration_seconds".into()),
+            &[0.001, 0.01, 0.1, 1.0],
+        )
         .unwrap()
         .build_recorder();
     let handle = recorder.handle();
@@ -37,7 +47,11 @@ fn global_recorder_installed_after_first_call() {
         for _ in 0..4 {
             scope.spawn(|| {
                 for i in 0..250 {
-                    checkout(if i % 5 == 0 { Region::Us } else { Region::Eu }, i % 50 == 0).ok();
+                    checkout(
+                        if i % 5 == 0 { Region::Us } else { Region::Eu },
+                        i % 50 == 0,
+                    )
+                    .ok();
                 }
             });
         }
@@ -73,7 +87,8 @@ fn global_recorder_installed_after_first_call() {
     assert_eq!(line_value(&text, errors), Some(20.0), "{text}");
     let inf_bucket = r#"flow_call_duration_seconds_bucket{flow="checkout",function="checkout",module="global_recorder",outcome="ok",region="eu",le="+Inf"}"#;
     assert_eq!(line_value(&text, inf_bucket), Some(800.0), "{text}");
-    let in_flight = r#"flow_calls_in_flight{flow="checkout",function="checkout",module="global_recorder"}"#;
+    let in_flight =
+        r#"flow_calls_in_flight{flow="checkout",function="checkout",module="global_recorder"}"#;
     assert_eq!(line_value(&text, in_flight), Some(0.0), "{text}");
     assert!(text.contains("# TYPE flow_call_duration_seconds histogram"));
     assert!(text.contains("# HELP flow_calls_total"));

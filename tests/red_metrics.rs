@@ -26,7 +26,9 @@ impl std::fmt::Display for PaymentError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PaymentError::Declined => f.write_str("card declined"),
-            PaymentError::Timeout { after_ms } => write!(f, "provider timed out after {after_ms}ms"),
+            PaymentError::Timeout { after_ms } => {
+                write!(f, "provider timed out after {after_ms}ms")
+            }
         }
     }
 }
@@ -60,7 +62,11 @@ async fn authorize(delay_ms: u64) -> Result<(), PaymentError> {
     Ok(())
 }
 
-const BASE: [(&str, &str); 3] = [("flow", "checkout"), ("function", "charge"), ("module", "red_metrics")];
+const BASE: [(&str, &str); 3] = [
+    ("flow", "checkout"),
+    ("function", "charge"),
+    ("module", "red_metrics"),
+];
 
 #[test]
 fn counts_calls_by_outcome_and_labels_exactly() {
@@ -74,31 +80,82 @@ fn counts_calls_by_outcome_and_labels_exactly() {
         charge(Tier::Enterprise, 0).unwrap_err();
         charge(Tier::Pro, 1).unwrap_err();
     });
-    let ok_pro = [BASE[0], BASE[1], BASE[2], ("outcome", "ok"), ("tier", "pro"), ("region", "eu")];
+    let ok_pro = [
+        BASE[0],
+        BASE[1],
+        BASE[2],
+        ("outcome", "ok"),
+        ("tier", "pro"),
+        ("region", "eu"),
+    ];
     assert_eq!(captured.counter("flow_calls_total", &ok_pro), 5);
-    assert_eq!(captured.counter("flow_calls_total", &[("outcome", "ok"), ("tier", "free")]), 2);
-    assert_eq!(captured.counter("flow_calls_total", &[("outcome", "error"), ("tier", "enterprise_plus")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("outcome", "error"), ("tier", "pro")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "checkout")]), 9);
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("outcome", "ok"), ("tier", "free")]),
+        2
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("outcome", "error"), ("tier", "enterprise_plus")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("outcome", "error"), ("tier", "pro")]),
+        1
+    );
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("flow", "checkout")]),
+        9
+    );
 
     // Every series carries exactly the documented labels.
     for series in captured.find("flow_calls_total", &[]) {
         let keys: Vec<&str> = series.labels.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["flow", "function", "module", "outcome", "region", "tier"], "{series:?}");
+        assert_eq!(
+            keys,
+            ["flow", "function", "module", "outcome", "region", "tier"],
+            "{series:?}"
+        );
     }
 
-    assert_eq!(captured.counter("flow_errors_total", &[("error_kind", "declined"), ("tier", "enterprise_plus")]), 1);
-    assert_eq!(captured.counter("flow_errors_total", &[("error_kind", "timeout"), ("tier", "pro")]), 1);
+    assert_eq!(
+        captured.counter(
+            "flow_errors_total",
+            &[("error_kind", "declined"), ("tier", "enterprise_plus")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_errors_total",
+            &[("error_kind", "timeout"), ("tier", "pro")]
+        ),
+        1
+    );
     assert_eq!(captured.counter("flow_errors_total", &[]), 2);
     for series in captured.find("flow_errors_total", &[]) {
         let keys: Vec<&str> = series.labels.keys().map(String::as_str).collect();
-        assert_eq!(keys, ["error_kind", "flow", "function", "module", "region", "tier"]);
+        assert_eq!(
+            keys,
+            ["error_kind", "flow", "function", "module", "region", "tier"]
+        );
     }
 
     let durations = captured.histogram("flow_call_duration_seconds", &[("outcome", "ok")]);
     assert_eq!(durations.len(), 7);
-    assert!(durations.iter().all(|d| d.is_finite() && *d >= 0.0 && *d < 5.0), "{durations:?}");
-    assert_eq!(captured.histogram("flow_call_duration_seconds", &[("outcome", "error")]).len(), 2);
+    assert!(
+        durations
+            .iter()
+            .all(|d| d.is_finite() && *d >= 0.0 && *d < 5.0),
+        "{durations:?}"
+    );
+    assert_eq!(
+        captured
+            .histogram("flow_call_duration_seconds", &[("outcome", "error")])
+            .len(),
+        2
+    );
 
     assert_eq!(captured.gauge("flow_calls_in_flight", &BASE), 0.0);
 }
@@ -108,7 +165,13 @@ fn registers_descriptions_and_units() {
     let (_, captured) = capture(|| charge(Tier::Pro, 10));
     let histogram = &captured.find("flow_call_duration_seconds", &[])[0];
     assert_eq!(histogram.unit, Some(metrics::Unit::Seconds));
-    assert!(histogram.description.as_deref().unwrap_or_default().contains("Latency"));
+    assert!(
+        histogram
+            .description
+            .as_deref()
+            .unwrap_or_default()
+            .contains("Latency")
+    );
     let calls = &captured.find("flow_calls_total", &[])[0];
     assert_eq!(calls.unit, Some(metrics::Unit::Count));
     assert!(calls.description.is_some());
@@ -121,9 +184,21 @@ fn errors_of_non_label_types_use_the_default_kind() {
         parse_quantity("twelve").unwrap_err();
     });
     let base = [("flow", "parse_quantity"), ("function", "parse_quantity")];
-    assert_eq!(captured.counter("flow_calls_total", &[base[0], base[1], ("outcome", "ok")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[base[0], base[1], ("outcome", "error")]), 1);
-    assert_eq!(captured.counter("flow_errors_total", &[base[0], ("error_kind", "error")]), 1);
+    assert_eq!(
+        captured.counter("flow_calls_total", &[base[0], base[1], ("outcome", "ok")]),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[base[0], base[1], ("outcome", "error")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter("flow_errors_total", &[base[0], ("error_kind", "error")]),
+        1
+    );
 }
 
 #[test]
@@ -131,11 +206,29 @@ fn panics_are_recorded_and_continue() {
     let captured = capture_panic(|| {
         explode(true);
     });
-    let labels = [("flow", "inventory"), ("function", "explode"), ("outcome", "panic")];
+    let labels = [
+        ("flow", "inventory"),
+        ("function", "explode"),
+        ("outcome", "panic"),
+    ];
     assert_eq!(captured.counter("flow_calls_total", &labels), 1);
-    assert_eq!(captured.counter("flow_errors_total", &[("flow", "inventory"), ("error_kind", "panic")]), 1);
-    assert_eq!(captured.histogram("flow_call_duration_seconds", &labels).len(), 1);
-    assert_eq!(captured.gauge("flow_calls_in_flight", &[("flow", "inventory")]), 0.0);
+    assert_eq!(
+        captured.counter(
+            "flow_errors_total",
+            &[("flow", "inventory"), ("error_kind", "panic")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured
+            .histogram("flow_call_duration_seconds", &labels)
+            .len(),
+        1
+    );
+    assert_eq!(
+        captured.gauge("flow_calls_in_flight", &[("flow", "inventory")]),
+        0.0
+    );
 }
 
 #[test]
@@ -145,11 +238,21 @@ fn async_calls_measure_until_ready() {
         authorize(0).await
     });
     result.unwrap();
-    let labels = [("flow", "payment"), ("function", "authorize"), ("outcome", "ok")];
+    let labels = [
+        ("flow", "payment"),
+        ("function", "authorize"),
+        ("outcome", "ok"),
+    ];
     assert_eq!(captured.counter("flow_calls_total", &labels), 2);
     let durations = captured.histogram("flow_call_duration_seconds", &labels);
-    assert!(durations.iter().any(|d| *d >= 0.019), "the 20 ms call is measured until ready: {durations:?}");
-    assert_eq!(captured.gauge("flow_calls_in_flight", &[("flow", "payment")]), 0.0);
+    assert!(
+        durations.iter().any(|d| *d >= 0.019),
+        "the 20 ms call is measured until ready: {durations:?}"
+    );
+    assert_eq!(
+        captured.gauge("flow_calls_in_flight", &[("flow", "payment")]),
+        0.0
+    );
 }
 
 #[test]
@@ -167,9 +270,19 @@ fn dropped_futures_are_cancelled() {
     });
     let cancelled = [("flow", "payment"), ("outcome", "cancelled")];
     assert_eq!(captured.counter("flow_calls_total", &cancelled), 2);
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "payment")]), 2);
-    assert_eq!(captured.gauge("flow_calls_in_flight", &[("flow", "payment")]), 0.0);
-    assert!(captured.find("flow_errors_total", &[("flow", "payment")]).is_empty());
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("flow", "payment")]),
+        2
+    );
+    assert_eq!(
+        captured.gauge("flow_calls_in_flight", &[("flow", "payment")]),
+        0.0
+    );
+    assert!(
+        captured
+            .find("flow_errors_total", &[("flow", "payment")])
+            .is_empty()
+    );
 }
 
 #[test]
@@ -182,18 +295,41 @@ fn nothing_is_recorded_without_a_recorder() {
 
 #[test]
 fn catalog_lists_functions_and_their_slos() {
-    #[observe(flow = "search", slo(availability = 99.9, latency = "300ms", percentile = 99.0))]
+    #[observe(
+        flow = "search",
+        slo(availability = 99.9, latency = "300ms", percentile = 99.0)
+    )]
     fn search() {}
     search();
-    let info = observe::catalog().find(|f| f.meta.flow == "search").expect("registered at compile time");
+    let info = observe::catalog()
+        .find(|f| f.meta.flow == "search")
+        .expect("registered at compile time");
     let slo = info.slo().unwrap();
     assert_eq!(slo.availability, Some(99.9));
     assert_eq!(slo.latency_seconds, Some(0.3));
     assert_eq!(slo.percentile, Some(99.0));
-    assert!(observe::catalog().any(|f| f.meta.flow == "checkout" && f.meta.label_keys == ["tier", "region"]));
+    assert!(
+        observe::catalog()
+            .any(|f| f.meta.flow == "checkout" && f.meta.label_keys == ["tier", "region"])
+    );
 
     let (_, captured) = capture(search);
-    assert_eq!(captured.gauge("flow_slo_objective_ratio", &[("flow", "search"), ("objective", "availability")]), 0.999);
-    assert_eq!(captured.gauge("flow_slo_objective_ratio", &[("flow", "search"), ("objective", "latency")]), 0.99);
-    assert_eq!(captured.gauge("flow_slo_latency_threshold_seconds", &[("flow", "search")]), 0.3);
+    assert_eq!(
+        captured.gauge(
+            "flow_slo_objective_ratio",
+            &[("flow", "search"), ("objective", "availability")]
+        ),
+        0.999
+    );
+    assert_eq!(
+        captured.gauge(
+            "flow_slo_objective_ratio",
+            &[("flow", "search"), ("objective", "latency")]
+        ),
+        0.99
+    );
+    assert_eq!(
+        captured.gauge("flow_slo_latency_threshold_seconds", &[("flow", "search")]),
+        0.3
+    );
 }

@@ -26,7 +26,10 @@ const SECRETS: &[&str] = &[
 
 fn assert_no_leak(text: &str) {
     for secret in SECRETS {
-        assert!(!text.contains(secret), "secret {secret} leaked into:\n{text}");
+        assert!(
+            !text.contains(secret),
+            "secret {secret} leaked into:\n{text}"
+        );
     }
 }
 
@@ -72,9 +75,23 @@ fn login(
     client_secret: String,
     attempt: u32,
 ) -> Result<(), AuthError> {
-    let _ = (password, access_token, card_number, api_key, cookie, pin, ssn, vault, login, note, client_secret);
+    let _ = (
+        password,
+        access_token,
+        card_number,
+        api_key,
+        cookie,
+        pin,
+        ssn,
+        vault,
+        login,
+        note,
+        client_secret,
+    );
     if user == "mallory" {
-        return Err(AuthError { detail: "token=error-token-555 rejected".into() });
+        return Err(AuthError {
+            detail: "token=error-token-555 rejected".into(),
+        });
     }
     let _ = attempt;
     Ok(())
@@ -82,7 +99,10 @@ fn login(
 
 fn call(user: &str) -> Result<(), AuthError> {
     let login_request = Login {
-        account: Credentials { user: user.into(), password: "nested-pass-777".into() },
+        account: Credentials {
+            user: user.into(),
+            password: "nested-pass-777".into(),
+        },
         remember: true,
     };
     login(
@@ -111,18 +131,41 @@ fn secrets_never_reach_spans_events_or_metrics() {
     assert_no_leak(&captured.all_text());
 
     let span = captured.spans_named("login")[0];
-    for name in ["password", "access_token", "card_number", "api_key", "cookie", "pin", "note", "client_secret"] {
+    for name in [
+        "password",
+        "access_token",
+        "card_number",
+        "api_key",
+        "cookie",
+        "pin",
+        "note",
+        "client_secret",
+    ] {
         assert_eq!(span.str(name), Some("[REDACTED]"), "{name}");
     }
     assert_eq!(span.str("ssn"), Some("[REDACTED]"));
-    assert_eq!(span.str("user"), Some("ann"), "ordinary arguments are recorded");
+    assert_eq!(
+        span.str("user"),
+        Some("ann"),
+        "ordinary arguments are recorded"
+    );
     assert_eq!(span.field("attempt"), Some(&serde_json::json!(1)));
     let login = span.str("login").unwrap();
-    assert!(login.contains("user: \"ann\"") && login.contains("password: \"[REDACTED]\""), "{login}");
+    assert!(
+        login.contains("user: \"ann\"") && login.contains("password: \"[REDACTED]\""),
+        "{login}"
+    );
     assert!(span.str("vault").unwrap().contains("[REDACTED]"));
 
-    let failed = captured.completions().into_iter().find(|e| e.str("outcome") == Some("error")).unwrap();
-    assert_eq!(failed.str("error.message"), Some("login rejected: token=[REDACTED] rejected"));
+    let failed = captured
+        .completions()
+        .into_iter()
+        .find(|e| e.str("outcome") == Some("error"))
+        .unwrap();
+    assert_eq!(
+        failed.str("error.message"),
+        Some("login rejected: token=[REDACTED] rejected")
+    );
 }
 
 #[test]
@@ -133,8 +176,15 @@ fn long_values_are_truncated() {
     }
     let payload = "x".repeat(10_000);
     let (_, captured) = capture(|| upload(&payload));
-    let recorded = captured.spans_named("upload")[0].str("payload").unwrap().to_string();
-    assert!(recorded.len() <= observe::redact::MAX_TEXT_LEN + 3, "{}", recorded.len());
+    let recorded = captured.spans_named("upload")[0]
+        .str("payload")
+        .unwrap()
+        .to_string();
+    assert!(
+        recorded.len() <= observe::redact::MAX_TEXT_LEN + 3,
+        "{}",
+        recorded.len()
+    );
     assert!(recorded.ends_with('…'));
 }
 
@@ -156,6 +206,10 @@ fn hashed_arguments_are_stable_surrogates() {
     assert_eq!(ann.len(), 16);
     assert!(ann.chars().all(|c| c.is_ascii_hexdigit()));
     assert_ne!(ann, bob);
-    assert_eq!(second.spans_named("subscribe")[0].str("email"), Some(ann), "same input, same surrogate");
+    assert_eq!(
+        second.spans_named("subscribe")[0].str("email"),
+        Some(ann),
+        "same input, same surrogate"
+    );
     assert!(!first.all_text().contains("ann@example.com"));
 }

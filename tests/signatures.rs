@@ -207,7 +207,10 @@ pub struct Service {
 impl Service {
     #[observe]
     fn s32_new(name: &str) -> Self {
-        Service { name: name.into(), count: 0 }
+        Service {
+            name: name.into(),
+            count: 0,
+        }
     }
 
     #[observe]
@@ -276,7 +279,11 @@ impl Payments for Gateway {
     #[observe]
     async fn s42_authorize(&self, amount: u64) -> Result<u64, String> {
         tokio::task::yield_now().await;
-        if amount == 0 { Err("zero".into()) } else { Ok(amount) }
+        if amount == 0 {
+            Err("zero".into())
+        } else {
+            Ok(amount)
+        }
     }
 
     #[observe(flow = "refunds")]
@@ -352,14 +359,56 @@ fn s50_nested_observed() -> u32 {
 }
 
 const ALL_FLOWS: &[&str] = &[
-    "s01_unit", "s02_value", "s03_generic", "s04_generic_no_debug", "s05_where", "s06_lifetime", "s07_elided",
-    "s08_impl_arg", "s09_impl_return", "s10_tuple_pattern", "s11_struct_pattern", "s12_mut_arg", "s13_unsafe",
-    "s14_question", "s15_early_return", "s16_io_result", "s17_boxed_error", "s18_non_debug", "s19_const_generic",
-    "s20_extern_c", "s21_raw_ident", "s22_closure_return", "s23_nested_item", "s24_recursive", "s25_map",
-    "s26_never_returns_err", "s27_async", "s28_async_generic", "s29_async_question", "s30_async_early_return",
-    "s31_async_borrow", "s32_new", "s33_ref", "s34_mut", "s35_by_value", "s36_boxed", "s37_arc", "s38_async_ref",
-    "s39_label_from_arg", "s40_get", "s41_default_method", "s42_authorize", "refunds", "ledger", "ledger2",
-    "s45_generic_impl", "s46_generic_assoc", "s47_impl_lifetime", "s48_dyn_arg", "s49_slice_pattern",
+    "s01_unit",
+    "s02_value",
+    "s03_generic",
+    "s04_generic_no_debug",
+    "s05_where",
+    "s06_lifetime",
+    "s07_elided",
+    "s08_impl_arg",
+    "s09_impl_return",
+    "s10_tuple_pattern",
+    "s11_struct_pattern",
+    "s12_mut_arg",
+    "s13_unsafe",
+    "s14_question",
+    "s15_early_return",
+    "s16_io_result",
+    "s17_boxed_error",
+    "s18_non_debug",
+    "s19_const_generic",
+    "s20_extern_c",
+    "s21_raw_ident",
+    "s22_closure_return",
+    "s23_nested_item",
+    "s24_recursive",
+    "s25_map",
+    "s26_never_returns_err",
+    "s27_async",
+    "s28_async_generic",
+    "s29_async_question",
+    "s30_async_early_return",
+    "s31_async_borrow",
+    "s32_new",
+    "s33_ref",
+    "s34_mut",
+    "s35_by_value",
+    "s36_boxed",
+    "s37_arc",
+    "s38_async_ref",
+    "s39_label_from_arg",
+    "s40_get",
+    "s41_default_method",
+    "s42_authorize",
+    "refunds",
+    "ledger",
+    "ledger2",
+    "s45_generic_impl",
+    "s46_generic_assoc",
+    "s47_impl_lifetime",
+    "s48_dyn_arg",
+    "s49_slice_pattern",
     "s50_nested_observed",
 ];
 
@@ -397,7 +446,10 @@ fn every_shape_compiles_runs_and_records() {
         assert_eq!(s27_async(3).await, 3);
         assert_eq!(s28_async_generic(Kind::B).await, Kind::B);
         assert_eq!(s29_async_question("4").await, Ok(4));
-        assert_eq!(s30_async_early_return(-1).await, Err("negative".to_string()));
+        assert_eq!(
+            s30_async_early_return(-1).await,
+            Err("negative".to_string())
+        );
         assert_eq!(s31_async_borrow("b").await, "b");
         let mut service = Service::s32_new("svc");
         assert_eq!(service.s33_ref(), "svc");
@@ -423,34 +475,115 @@ fn every_shape_compiles_runs_and_records() {
         assert_eq!(s50_nested_observed(), 5);
     });
     for flow in ALL_FLOWS {
-        assert!(captured.counter("flow_calls_total", &[("flow", flow)]) >= 1, "{flow} recorded no call");
-        assert!(!captured.find("flow_call_duration_seconds", &[("flow", flow)]).is_empty(), "{flow}: no duration");
+        assert!(
+            captured.counter("flow_calls_total", &[("flow", flow)]) >= 1,
+            "{flow} recorded no call"
+        );
+        assert!(
+            !captured
+                .find("flow_call_duration_seconds", &[("flow", flow)])
+                .is_empty(),
+            "{flow}: no duration"
+        );
     }
     assert!(ALL_FLOWS.len() >= 50);
 
     // Shapes whose recording is worth a closer look.
-    let tuple = captured.spans.iter().find(|s| s.str("flow") == Some("s10_tuple_pattern")).unwrap();
-    assert_eq!((tuple.field("a"), tuple.field("b")), (Some(&serde_json::json!(2)), Some(&serde_json::json!(3))));
-    let opaque = captured.spans.iter().find(|s| s.str("flow") == Some("s18_non_debug")).unwrap();
-    assert!(opaque.field("opaque").is_none(), "non-Debug arguments are not recorded");
-    let raw = captured.spans.iter().find(|s| s.str("flow") == Some("s21_raw_ident")).unwrap();
+    let tuple = captured
+        .spans
+        .iter()
+        .find(|s| s.str("flow") == Some("s10_tuple_pattern"))
+        .unwrap();
+    assert_eq!(
+        (tuple.field("a"), tuple.field("b")),
+        (Some(&serde_json::json!(2)), Some(&serde_json::json!(3)))
+    );
+    let opaque = captured
+        .spans
+        .iter()
+        .find(|s| s.str("flow") == Some("s18_non_debug"))
+        .unwrap();
+    assert!(
+        opaque.field("opaque").is_none(),
+        "non-Debug arguments are not recorded"
+    );
+    let raw = captured
+        .spans
+        .iter()
+        .find(|s| s.str("flow") == Some("s21_raw_ident"))
+        .unwrap();
     assert_eq!(raw.str("type"), Some("ab"));
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "s14_question"), ("outcome", "error")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "s42_authorize"), ("outcome", "error")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "s16_io_result"), ("outcome", "error")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Service::s33_ref")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Gateway::s42_authorize")]), 2);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Book::s44_post")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Wrapper::s45_generic_impl")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Wrapper::s46_generic_assoc")]), 1);
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "s39_label_from_arg"), ("kind", "a")]), 1);
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "s14_question"), ("outcome", "error")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "s42_authorize"), ("outcome", "error")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "s16_io_result"), ("outcome", "error")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("function", "Service::s33_ref")]),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("function", "Gateway::s42_authorize")]
+        ),
+        2
+    );
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("function", "Book::s44_post")]),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("function", "Wrapper::s45_generic_impl")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("function", "Wrapper::s46_generic_assoc")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "s39_label_from_arg"), ("kind", "a")]
+        ),
+        1
+    );
     // async_trait futures are measured as futures: the span covers the await.
-    let authorize = captured.completions().into_iter().find(|e| e.str("flow") == Some("s42_authorize")).unwrap();
+    let authorize = captured
+        .completions()
+        .into_iter()
+        .find(|e| e.str("flow") == Some("s42_authorize"))
+        .unwrap();
     assert_eq!(authorize.span_name.as_deref(), Some("s42_authorize"));
 }
 
 #[test]
 fn sync_shapes_work_without_a_runtime() {
     let (_, captured) = capture(|| s02_value(1));
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "s02_value")]), 1);
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("flow", "s02_value")]),
+        1
+    );
 }

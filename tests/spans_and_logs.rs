@@ -46,7 +46,11 @@ fn sometimes_slow(sleep_ms: u64) {
 
 #[observe(sample = 0.0)]
 fn never_logged_when_fine(fail: bool) -> Result<(), OrderError> {
-    if fail { Err(OrderError::NotFound) } else { Ok(()) }
+    if fail {
+        Err(OrderError::NotFound)
+    } else {
+        Ok(())
+    }
 }
 
 #[observe(flow = "outer", sample = 0.5)]
@@ -106,7 +110,10 @@ impl Mailer {
 
 #[test]
 fn span_carries_flow_code_location_arguments_and_fields() {
-    let order = Order { id: 7, total_cents: 1250 };
+    let order = Order {
+        id: 7,
+        total_cents: 1250,
+    };
     let (_, captured) = capture(|| place(&order, "ann", Some("gift")));
     let span = captured.spans_named("place")[0];
     assert_eq!(span.level, Level::INFO);
@@ -114,23 +121,40 @@ fn span_carries_flow_code_location_arguments_and_fields() {
     assert_eq!(span.str("flow"), Some("orders"));
     assert_eq!(span.str("code.function"), Some("place"));
     assert_eq!(span.str("code.namespace"), Some("spans_and_logs"));
-    assert_eq!(span.str("order"), Some("Order { id: 7, total_cents: 1250 }"));
-    assert_eq!(span.str("customer"), Some("ann"), "text arguments are recorded unquoted");
+    assert_eq!(
+        span.str("order"),
+        Some("Order { id: 7, total_cents: 1250 }")
+    );
+    assert_eq!(
+        span.str("customer"),
+        Some("ann"),
+        "text arguments are recorded unquoted"
+    );
     assert_eq!(span.str("note"), Some("Some(\"gift\")"));
     assert_eq!(span.field("order.total"), Some(&serde_json::json!(1250)));
-    assert!(span.field("otel.status_code").is_none(), "success leaves the status unset");
+    assert!(
+        span.field("otel.status_code").is_none(),
+        "success leaves the status unset"
+    );
 }
 
 #[test]
 fn completion_event_on_success() {
-    let order = Order { id: 7, total_cents: 1 };
+    let order = Order {
+        id: 7,
+        total_cents: 1,
+    };
     let (_, captured) = capture(|| place(&order, "ann", None));
     let completions = captured.completions();
     assert_eq!(completions.len(), 1);
     let event = completions[0];
     assert_eq!(event.level, Level::INFO);
     assert_eq!(event.target, "spans_and_logs");
-    assert_eq!(event.span_name.as_deref(), Some("place"), "the event is inside the span");
+    assert_eq!(
+        event.span_name.as_deref(),
+        Some("place"),
+        "the event is inside the span"
+    );
     assert_eq!(event.str("flow"), Some("orders"));
     assert_eq!(event.str("function"), Some("place"));
     assert_eq!(event.str("outcome"), Some("ok"));
@@ -141,7 +165,10 @@ fn completion_event_on_success() {
 
 #[test]
 fn errors_mark_the_span_and_log_at_error() {
-    let order = Order { id: 0, total_cents: 1 };
+    let order = Order {
+        id: 0,
+        total_cents: 1,
+    };
     let (_, captured) = capture(|| place(&order, "ann", None));
     let span = captured.spans_named("place")[0];
     assert_eq!(span.str("otel.status_code"), Some("ERROR"));
@@ -171,8 +198,15 @@ fn level_and_ret() {
     let event = captured.completions()[0];
     assert_eq!(event.level, Level::DEBUG);
     assert_eq!(event.str("return"), Some("order-42"));
-    assert_eq!(event.field("id"), None, "arguments live on the span, not the event");
-    assert_eq!(captured.spans_named("lookup")[0].field("id"), Some(&serde_json::json!(42)));
+    assert_eq!(
+        event.field("id"),
+        None,
+        "arguments live on the span, not the event"
+    );
+    assert_eq!(
+        captured.spans_named("lookup")[0].field("id"),
+        Some(&serde_json::json!(42))
+    );
 }
 
 #[test]
@@ -184,7 +218,10 @@ fn slow_calls_log_at_warn_whatever_the_level() {
     let completions = captured.completions();
     assert_eq!(completions.len(), 2);
     assert_eq!(completions[0].level, Level::INFO);
-    assert_eq!(completions[0].field("slow"), Some(&serde_json::json!(false)));
+    assert_eq!(
+        completions[0].field("slow"),
+        Some(&serde_json::json!(false))
+    );
     assert_eq!(completions[1].level, Level::WARN);
     assert_eq!(completions[1].field("slow"), Some(&serde_json::json!(true)));
     assert_eq!(completions[1].str("outcome"), Some("ok"));
@@ -199,10 +236,17 @@ fn sampling_drops_successes_but_keeps_errors() {
         never_logged_when_fine(true).unwrap_err();
     });
     let completions = captured.completions();
-    assert_eq!(completions.len(), 1, "only the error is logged at sample = 0.0");
+    assert_eq!(
+        completions.len(),
+        1,
+        "only the error is logged at sample = 0.0"
+    );
     assert_eq!(completions[0].str("outcome"), Some("error"));
     // Metrics are never sampled.
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "never_logged_when_fine")]), 11);
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("flow", "never_logged_when_fine")]),
+        11
+    );
 }
 
 #[test]
@@ -210,13 +254,31 @@ fn sampling_is_decided_per_trace() {
     let mut kept_traces = 0;
     for _ in 0..40 {
         let (_, captured) = capture(outer);
-        let inner_lines = captured.completions().iter().filter(|e| e.str("flow") == Some("inner")).count();
-        let outer_lines = captured.completions().iter().filter(|e| e.str("flow") == Some("outer")).count();
-        assert!(inner_lines == 0 || inner_lines == 20, "one trace's lines are kept or dropped together: {inner_lines}");
-        assert_eq!(inner_lines == 20, outer_lines == 1, "the root and its children agree");
+        let inner_lines = captured
+            .completions()
+            .iter()
+            .filter(|e| e.str("flow") == Some("inner"))
+            .count();
+        let outer_lines = captured
+            .completions()
+            .iter()
+            .filter(|e| e.str("flow") == Some("outer"))
+            .count();
+        assert!(
+            inner_lines == 0 || inner_lines == 20,
+            "one trace's lines are kept or dropped together: {inner_lines}"
+        );
+        assert_eq!(
+            inner_lines == 20,
+            outer_lines == 1,
+            "the root and its children agree"
+        );
         kept_traces += usize::from(outer_lines == 1);
     }
-    assert!(kept_traces > 0 && kept_traces < 40, "about half of 40 traces are kept, got {kept_traces}");
+    assert!(
+        kept_traces > 0 && kept_traces < 40,
+        "about half of 40 traces are kept, got {kept_traces}"
+    );
 }
 
 #[test]
@@ -233,13 +295,22 @@ fn methods_are_named_by_type() {
         warehouse.reserve(1, 2);
     });
     // A method with a receiver is Type::method, its type read from Self.
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "inventory"), ("function", "Warehouse::reserve")]), 1);
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "inventory"), ("function", "Warehouse::reserve")]
+        ),
+        1
+    );
     let reserve = captured.spans_named("reserve")[0];
     assert_eq!(reserve.str("code.function"), Some("Warehouse::reserve"));
     assert_eq!(reserve.str("otel.name"), Some("Warehouse::reserve"));
     assert_eq!(reserve.field("sku"), Some(&serde_json::json!(1)));
     // An associated function annotated alone keeps its name.
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "new")]), 1);
+    assert_eq!(
+        captured.counter("flow_calls_total", &[("function", "new")]),
+        1
+    );
 }
 
 #[test]
@@ -252,10 +323,24 @@ fn impl_blocks_observe_every_method() {
     });
     assert_eq!(captured.spans_named("Mailer::send").len(), 1);
     assert_eq!(captured.spans_named("Mailer::new").len(), 1);
-    assert_eq!(captured.spans_named("Mailer::not_observed").len(), 0, "#[observe(skip)] opts out");
-    assert_eq!(captured.counter("flow_calls_total", &[("flow", "notify"), ("function", "Mailer::send")]), 1);
+    assert_eq!(
+        captured.spans_named("Mailer::not_observed").len(),
+        0,
+        "#[observe(skip)] opts out"
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "notify"), ("function", "Mailer::send")]
+        ),
+        1
+    );
     let bulk = captured.spans_named("Mailer::send_all")[0];
-    assert_eq!(bulk.level, Level::WARN, "a method's own options override the block's");
+    assert_eq!(
+        bulk.level,
+        Level::WARN,
+        "a method's own options override the block's"
+    );
     assert_eq!(bulk.str("flow"), Some("notify.bulk"));
     assert_eq!(captured.counter("flow_calls_total", &[]), 3);
 }

@@ -33,7 +33,12 @@ fn observed(x: u64) -> u64 {
 /// What a user writes today for the same signals.
 #[inline(never)]
 fn hand_written(x: u64) -> u64 {
-    let span = tracing::info_span!("hand_written", flow = "bench", code.function = "hand_written", x);
+    let span = tracing::info_span!(
+        "hand_written",
+        flow = "bench",
+        code.function = "hand_written",
+        x
+    );
     let _entered = span.enter();
     metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
         .increment(1.0);
@@ -46,7 +51,13 @@ fn hand_written(x: u64) -> u64 {
         .record(seconds);
     metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
         .decrement(1.0);
-    tracing::info!(flow = "bench", function = "hand_written", outcome = "ok", duration_ms = seconds * 1e3, "call completed");
+    tracing::info!(
+        flow = "bench",
+        function = "hand_written",
+        outcome = "ok",
+        duration_ms = seconds * 1e3,
+        "call completed"
+    );
     result
 }
 
@@ -108,7 +119,11 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for FieldRecorder {
         black_box(visitor.0);
     }
 
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: tracing_subscriber::layer::Context<'_, S>) {
+    fn on_event(
+        &self,
+        event: &tracing::Event<'_>,
+        _ctx: tracing_subscriber::layer::Context<'_, S>,
+    ) {
         let mut visitor = CountFields(0);
         event.record(&mut visitor);
         black_box(visitor.0);
@@ -164,20 +179,32 @@ fn main() {
 
     // 3. Recorder and the lightest subscriber that records the span and the
     //    event: the registry and a layer that visits every field.
-    let guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(FieldRecorder));
+    let guard =
+        tracing::subscriber::set_default(tracing_subscriber::registry().with(FieldRecorder));
     run_group(
         &mut criterion,
         "everything_on",
-        &[("observe", observed), ("hand_written", hand_written), ("tracing_instrument", instrumented)],
+        &[
+            ("observe", observed),
+            ("hand_written", hand_written),
+            ("tracing_instrument", instrumented),
+        ],
     );
     drop(guard);
 
     // 4. For reference: the same with a JSON formatting layer writing to a
     //    sink, where formatting dominates both.
-    let subscriber = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::sink));
+    let subscriber = tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .json()
+            .with_writer(std::io::sink),
+    );
     let guard = tracing::subscriber::set_default(subscriber);
-    run_group(&mut criterion, "with_json_logs", &[("observe", observed), ("hand_written", hand_written)]);
+    run_group(
+        &mut criterion,
+        "with_json_logs",
+        &[("observe", observed), ("hand_written", hand_written)],
+    );
     drop(guard);
 
     criterion.final_summary();
@@ -186,13 +213,18 @@ fn main() {
 
 /// Median of one benchmark, read from criterion's own estimates.
 fn median_ns(group: &str, bench: &str) -> Option<f64> {
-    let root = std::env::var("CRITERION_HOME").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| {
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../target").to_string()
+    let root = std::env::var("CRITERION_HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            let target = std::env::var("CARGO_TARGET_DIR")
+                .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target").to_string());
+            std::path::Path::new(&target).join("criterion")
         });
-        std::path::Path::new(&target).join("criterion")
-    });
-    let path = root.join(group).join(bench).join("new").join("estimates.json");
+    let path = root
+        .join(group)
+        .join(bench)
+        .join("new")
+        .join("estimates.json");
     let text = std::fs::read_to_string(path).ok()?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     json["median"]["point_estimate"].as_f64()
@@ -200,16 +232,37 @@ fn median_ns(group: &str, bench: &str) -> Option<f64> {
 
 fn print_ratios() {
     let rows = [
-        ("nothing_installed", ["bare", "observe", "hand_written", "tracing_instrument", "autometrics"].as_slice()),
-        ("recorder_only", ["bare", "observe", "hand_written", "floor", "autometrics"].as_slice()),
-        ("everything_on", ["observe", "hand_written", "tracing_instrument"].as_slice()),
+        (
+            "nothing_installed",
+            [
+                "bare",
+                "observe",
+                "hand_written",
+                "tracing_instrument",
+                "autometrics",
+            ]
+            .as_slice(),
+        ),
+        (
+            "recorder_only",
+            ["bare", "observe", "hand_written", "floor", "autometrics"].as_slice(),
+        ),
+        (
+            "everything_on",
+            ["observe", "hand_written", "tracing_instrument"].as_slice(),
+        ),
         ("with_json_logs", ["observe", "hand_written"].as_slice()),
     ];
     println!("\nmedians (ns per call)");
     for (group, benches) in rows {
         let cells: Vec<String> = benches
             .iter()
-            .map(|b| format!("{b} {}", median_ns(group, b).map_or("-".into(), |ns| format!("{ns:.1}"))))
+            .map(|b| {
+                format!(
+                    "{b} {}",
+                    median_ns(group, b).map_or("-".into(), |ns| format!("{ns:.1}"))
+                )
+            })
             .collect();
         println!("  {group:<18} {}", cells.join(" | "));
     }

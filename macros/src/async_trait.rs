@@ -6,9 +6,18 @@ use syn::{Block, Expr, ExprAsync, Stmt};
 
 /// The `async move` block of an `#[async_trait]`-rewritten body.
 pub fn boxed_async_body(block: &mut Block) -> Option<&mut ExprAsync> {
-    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else { return None };
-    let Expr::Path(path) = &*call.func else { return None };
-    let segments: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let Some(Stmt::Expr(Expr::Call(call), None)) = block.stmts.last_mut() else {
+        return None;
+    };
+    let Expr::Path(path) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     if !segments.ends_with(&["Box".to_string(), "pin".to_string()]) || call.args.len() != 1 {
         return None;
     }

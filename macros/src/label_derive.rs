@@ -23,7 +23,10 @@ fn try_derive(input: TokenStream) -> syn::Result<TokenStream> {
             ));
         }
         Data::Union(u) => {
-            return Err(syn::Error::new_spanned(u.union_token, "`Label` can only be derived for enums, not unions"));
+            return Err(syn::Error::new_spanned(
+                u.union_token,
+                "`Label` can only be derived for enums, not unions",
+            ));
         }
     };
     let mut values = Vec::new();
@@ -45,7 +48,9 @@ fn try_derive(input: TokenStream) -> syn::Result<TokenStream> {
         if let Some(previous) = values.iter().position(|v| v == &value) {
             let error = syn::Error::new_spanned(
                 &variant.ident,
-                format!("two variants have the label value \"{value}\" (the other is variant #{previous}); give one a `#[label(rename = \"...\")]`"),
+                format!(
+                    "two variants have the label value \"{value}\" (the other is variant #{previous}); give one a `#[label(rename = \"...\")]`"
+                ),
             );
             match &mut errors {
                 Some(all) => all.combine(error),
@@ -94,7 +99,10 @@ fn rename(attrs: &[syn::Attribute]) -> syn::Result<Option<String>> {
             if meta.path.is_ident("rename") {
                 let value: LitStr = meta.value()?.parse()?;
                 if value.value().is_empty() {
-                    return Err(syn::Error::new_spanned(&value, "a label value cannot be empty"));
+                    return Err(syn::Error::new_spanned(
+                        &value,
+                        "a label value cannot be empty",
+                    ));
                 }
                 if renamed.is_some() {
                     return Err(meta.error("duplicate `rename`"));
@@ -102,7 +110,9 @@ fn rename(attrs: &[syn::Attribute]) -> syn::Result<Option<String>> {
                 renamed = Some(value.value());
                 Ok(())
             } else {
-                Err(meta.error("unknown `label` attribute; the only one is `#[label(rename = \"...\")]`"))
+                Err(meta.error(
+                    "unknown `label` attribute; the only one is `#[label(rename = \"...\")]`",
+                ))
             }
         })?;
     }
@@ -115,7 +125,8 @@ fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let previous_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let previous_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             let previous_upper = i > 0 && chars[i - 1].is_uppercase();
             if i > 0 && (previous_lower || (previous_upper && next_lower)) {

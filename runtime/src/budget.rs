@@ -59,7 +59,10 @@ struct Message {
 
 impl Message {
     const fn new() -> Self {
-        Message { bytes: [0; 1024], len: 0 }
+        Message {
+            bytes: [0; 1024],
+            len: 0,
+        }
     }
 
     const fn push(&mut self, text: &str) {
@@ -113,7 +116,9 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "region (8 values) x tier (10 values) x outcome (4 values) = 320 series, over the budget of 256")]
+    #[should_panic(
+        expected = "region (8 values) x tier (10 values) x outcome (4 values) = 320 series, over the budget of 256"
+    )]
     fn over_budget_names_each_label() {
         check("checkout", &["region", "tier"], &[8, 10], 256);
     }

@@ -12,8 +12,9 @@ use metrics::Gauge;
 use tracing::Span;
 
 use crate::sampling;
-use crate::site::{CallSite, MetricsMode, register_errors, register_in_flight_local, register_series};
-
+use crate::site::{
+    CallSite, MetricsMode, register_errors, register_in_flight_local, register_series,
+};
 
 /// How a call ended.
 #[derive(Debug)]
@@ -130,7 +131,8 @@ impl<'l> Observation<'l> {
                 None
             }
             MetricsMode::Local => {
-                let gauge = metrics::with_recorder(|recorder| register_in_flight_local(recorder, site));
+                let gauge =
+                    metrics::with_recorder(|recorder| register_in_flight_local(recorder, site));
                 gauge.increment(1.0);
                 Some(gauge)
             }
@@ -163,7 +165,11 @@ impl<'l> Observation<'l> {
     /// an `Err` from a success and renders `ret`; it only runs when something
     /// listens.
     #[inline(always)]
-    pub fn finish<T: ?Sized>(&mut self, value: &T, classify: impl FnOnce(&T) -> (Outcome, Option<String>)) {
+    pub fn finish<T: ?Sized>(
+        &mut self,
+        value: &T,
+        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
+    ) {
         self.done = true;
         let elapsed = self.start.elapsed();
         let (outcome, ret) = classify(value);
@@ -182,7 +188,8 @@ impl<'l> Observation<'l> {
                 handles.in_flight.decrement(1.0);
             }
             MetricsMode::Local => metrics::with_recorder(|recorder| {
-                let (calls, duration) = register_series(recorder, self.site, self.labels, outcome.as_str());
+                let (calls, duration) =
+                    register_series(recorder, self.site, self.labels, outcome.as_str());
                 calls.increment(1);
                 duration.record(seconds);
                 if let Some(gauge) = &self.local_in_flight {
@@ -198,7 +205,9 @@ impl<'l> Observation<'l> {
         if let Some(kind) = error_kind
             && !matches!(self.mode, MetricsMode::Off)
         {
-            metrics::with_recorder(|recorder| register_errors(recorder, self.site, self.labels, kind).increment(1));
+            metrics::with_recorder(|recorder| {
+                register_errors(recorder, self.site, self.labels, kind).increment(1)
+            });
         }
 
         let slow = meta.slow_us.map(|limit| seconds * 1e6 > limit as f64);
@@ -250,7 +259,11 @@ impl Drop for Observation<'_> {
         if self.done {
             return;
         }
-        let outcome = if std::thread::panicking() { Outcome::Panic } else { Outcome::Cancelled };
+        let outcome = if std::thread::panicking() {
+            Outcome::Panic
+        } else {
+            Outcome::Cancelled
+        };
         self.record(self.start.elapsed().as_secs_f64(), outcome, None);
     }
 }
@@ -275,7 +288,11 @@ where
     /// Wraps the body's future; with no observation (nothing listens) it
     /// only polls it.
     pub fn new(observation: Option<Observation<'l>>, future: F, classify: C) -> Self {
-        ObservedFuture { future, observation, classify: Some(classify) }
+        ObservedFuture {
+            future,
+            observation,
+            classify: Some(classify),
+        }
     }
 }
 

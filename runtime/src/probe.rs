@@ -12,7 +12,7 @@
 use std::fmt::{Debug, Display};
 
 use crate::label::Label;
-use crate::redact::{debug_text, display_text, REDACTED};
+use crate::redact::{REDACTED, debug_text, display_text};
 
 /// Wraps a reference to the value being probed.
 pub struct Probe<T>(pub T);

@@ -67,7 +67,10 @@ pub fn display_text<T: fmt::Display + ?Sized>(value: &T) -> String {
 /// Formats into a buffer that stops growing past twice the limit (so a huge
 /// value is never formatted whole), then scrubs and truncates.
 fn capped(args: fmt::Arguments<'_>) -> String {
-    let mut buffer = CappedWriter { text: String::new(), limit: MAX_TEXT_LEN * 2 };
+    let mut buffer = CappedWriter {
+        text: String::new(),
+        limit: MAX_TEXT_LEN * 2,
+    };
     // An error here only means the buffer is full.
     let _ = fmt::write(&mut buffer, args);
     let scrubbed = match scrub(&buffer.text) {
@@ -191,7 +194,9 @@ fn credential_scheme_at(bytes: &[u8], word: &str, end: usize) -> Option<(usize, 
         return None;
     }
     let mut stop = start;
-    while stop < bytes.len() && (is_word_byte(bytes[stop]) || matches!(bytes[stop], b'.' | b'~' | b'+' | b'/' | b'=')) {
+    while stop < bytes.len()
+        && (is_word_byte(bytes[stop]) || matches!(bytes[stop], b'.' | b'~' | b'+' | b'/' | b'='))
+    {
         stop += 1;
     }
     (stop - start >= 8).then_some((start, stop))
@@ -205,7 +210,9 @@ fn jwt_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
     let mut pos = i;
     for part in 0..3 {
         let start = pos;
-        while pos < bytes.len() && (bytes[pos].is_ascii_alphanumeric() || bytes[pos] == b'_' || bytes[pos] == b'-') {
+        while pos < bytes.len()
+            && (bytes[pos].is_ascii_alphanumeric() || bytes[pos] == b'_' || bytes[pos] == b'-')
+        {
             pos += 1;
         }
         if pos - start < 4 && part < 2 {
@@ -225,7 +232,9 @@ fn jwt_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
 fn aws_key_at(word: &str) -> bool {
     word.len() == 20
         && (word.starts_with("AKIA") || word.starts_with("ASIA"))
-        && word[4..].bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && word[4..]
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// 13 to 19 digits, optionally grouped by single spaces or dashes, that
@@ -301,7 +310,8 @@ fn value_after_key(bytes: &[u8], end: usize) -> Option<(usize, usize, bool)> {
     }
     let quoted = bytes[start] == b'"';
     let value = &bytes[start..stop];
-    if value == b"[REDACTED]" || value == b"\"[REDACTED]\"" || value == b"None" || value == b"null" {
+    if value == b"[REDACTED]" || value == b"\"[REDACTED]\"" || value == b"None" || value == b"null"
+    {
         return None;
     }
     Some((start, stop, quoted))
@@ -323,14 +333,25 @@ fn value_end(bytes: &[u8], start: usize) -> Option<usize> {
         return Some(bytes.len());
     }
     let mut pos = start;
-    while pos < bytes.len() && (bytes[pos].is_ascii_alphanumeric() || bytes[pos] == b'_' || bytes[pos] == b':') {
+    while pos < bytes.len()
+        && (bytes[pos].is_ascii_alphanumeric() || bytes[pos] == b'_' || bytes[pos] == b':')
+    {
         pos += 1;
     }
-    let group_at = if bytes.get(pos) == Some(&b' ') && bytes.get(pos + 1) == Some(&b'{') { pos + 1 } else { pos };
+    let group_at = if bytes.get(pos) == Some(&b' ') && bytes.get(pos + 1) == Some(&b'{') {
+        pos + 1
+    } else {
+        pos
+    };
     if matches!(bytes.get(group_at), Some(b'(' | b'[' | b'{')) {
         return Some(balanced_end(bytes, group_at));
     }
-    while pos < bytes.len() && !matches!(bytes[pos], b',' | b';' | b'&' | b')' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'"') {
+    while pos < bytes.len()
+        && !matches!(
+            bytes[pos],
+            b',' | b';' | b'&' | b')' | b'}' | b']' | b' ' | b'\n' | b'\t' | b'"'
+        )
+    {
         pos += 1;
     }
     Some(pos)
@@ -388,14 +409,27 @@ mod tests {
 
     #[test]
     fn json_and_query_strings() {
-        assert_eq!(scrub(r#"{"password": "pw1", "n": 1}"#), r#"{"password": "[REDACTED]", "n": 1}"#);
-        assert_eq!(scrub("/login?user=ann&password=pw1&x=2"), "/login?user=ann&password=[REDACTED]&x=2");
+        assert_eq!(
+            scrub(r#"{"password": "pw1", "n": 1}"#),
+            r#"{"password": "[REDACTED]", "n": 1}"#
+        );
+        assert_eq!(
+            scrub("/login?user=ann&password=pw1&x=2"),
+            "/login?user=ann&password=[REDACTED]&x=2"
+        );
     }
 
     #[test]
     fn value_patterns() {
-        let out = scrub("header Bearer abcdefghijklmnop.qr and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl key AKIAIOSFODNN7EXAMPLE card 4111-1111-1111-1111 end");
-        for leaked in ["abcdefghijklmnop", "eyJhbGci", "AKIAIOSFODNN7EXAMPLE", "4111"] {
+        let out = scrub(
+            "header Bearer abcdefghijklmnop.qr and eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl key AKIAIOSFODNN7EXAMPLE card 4111-1111-1111-1111 end",
+        );
+        for leaked in [
+            "abcdefghijklmnop",
+            "eyJhbGci",
+            "AKIAIOSFODNN7EXAMPLE",
+            "4111",
+        ] {
             assert!(!out.contains(leaked), "{leaked} leaked: {out}");
         }
         assert!(out.ends_with(" end"));
@@ -410,7 +444,11 @@ mod tests {
             "",
             "token",
         ] {
-            assert!(matches!(scrub(text), Cow::Borrowed(_)), "{text} changed to {}", scrub(text));
+            assert!(
+                matches!(scrub(text), Cow::Borrowed(_)),
+                "{text} changed to {}",
+                scrub(text)
+            );
         }
     }
 

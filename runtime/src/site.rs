@@ -83,10 +83,18 @@ pub struct SiteHandles {
 
 impl SiteHandles {
     /// The counter and histogram of one label combination and outcome.
-    pub fn series(&self, site: &CallSite, combo: usize, labels: &[&'static str], outcome: usize) -> &(Counter, Histogram) {
+    pub fn series(
+        &self,
+        site: &CallSite,
+        combo: usize,
+        labels: &[&'static str],
+        outcome: usize,
+    ) -> &(Counter, Histogram) {
         let slots = &self.combos[combo.min(self.combos.len() - 1)];
         slots[outcome].get_or_init(|| {
-            metrics::with_recorder(|recorder| register_series(recorder, site, labels, OUTCOME_NAMES[outcome]))
+            metrics::with_recorder(|recorder| {
+                register_series(recorder, site, labels, OUTCOME_NAMES[outcome])
+            })
         })
     }
 
@@ -102,7 +110,11 @@ pub const OUTCOME_NAMES: [&str; 4] = ["ok", "error", "panic", "cancelled"];
 impl CallSite {
     /// A call site for `meta`; usable in a `static`.
     pub const fn new(meta: &'static SiteMeta) -> Self {
-        CallSite { meta, function: OnceLock::new(), cached: OnceLock::new() }
+        CallSite {
+            meta,
+            function: OnceLock::new(),
+            cached: OnceLock::new(),
+        }
     }
 
     /// The fixed description.
@@ -156,7 +168,12 @@ impl CallSite {
 
     #[cold]
     #[inline(never)]
-    fn resolve(&'static self, recorder: &dyn Recorder, address: usize, combos: usize) -> MetricsMode {
+    fn resolve(
+        &'static self,
+        recorder: &dyn Recorder,
+        address: usize,
+        combos: usize,
+    ) -> MetricsMode {
         if !is_global_recorder(address) {
             return MetricsMode::Local;
         }
@@ -166,7 +183,11 @@ impl CallSite {
             combos: (0..combos.max(1)).map(|_| Default::default()).collect(),
         });
         describe_and_publish_slo(recorder, self);
-        if handles.belong_to(address) { MetricsMode::Cached(handles) } else { MetricsMode::Local }
+        if handles.belong_to(address) {
+            MetricsMode::Cached(handles)
+        } else {
+            MetricsMode::Local
+        }
     }
 
     /// The function label as last resolved (static name when never resolved).
@@ -213,14 +234,20 @@ fn is_global_recorder(address: usize) -> bool {
 /// `my_crate::shop::Cart<T>` -> `Cart`.
 fn short_type_name(full: &str) -> &str {
     let without_generics = full.split('<').next().unwrap_or(full);
-    without_generics.rsplit("::").next().unwrap_or(without_generics)
+    without_generics
+        .rsplit("::")
+        .next()
+        .unwrap_or(without_generics)
 }
 
 fn base_labels(site: &CallSite) -> Vec<MetricLabel> {
     let meta = site.meta;
     vec![
         MetricLabel::from_static_parts(keys::FLOW, meta.flow),
-        MetricLabel::new(keys::FUNCTION, SharedString::const_str(site.function_label())),
+        MetricLabel::new(
+            keys::FUNCTION,
+            SharedString::const_str(site.function_label()),
+        ),
         MetricLabel::from_static_parts(keys::MODULE, meta.module),
     ]
 }
@@ -241,13 +268,20 @@ pub fn register_series(
     all.push(MetricLabel::from_static_parts(keys::OUTCOME, outcome));
     all.extend(user_labels(site, labels));
     let meta = metadata(site);
-    let counter = recorder.register_counter(&Key::from_parts(names::CALLS_TOTAL, all.clone()), &meta);
-    let histogram = recorder.register_histogram(&Key::from_parts(names::CALL_DURATION_SECONDS, all), &meta);
+    let counter =
+        recorder.register_counter(&Key::from_parts(names::CALLS_TOTAL, all.clone()), &meta);
+    let histogram =
+        recorder.register_histogram(&Key::from_parts(names::CALL_DURATION_SECONDS, all), &meta);
     (counter, histogram)
 }
 
 /// The errors counter of one error kind.
-pub fn register_errors(recorder: &dyn Recorder, site: &CallSite, labels: &[&'static str], kind: &'static str) -> Counter {
+pub fn register_errors(
+    recorder: &dyn Recorder,
+    site: &CallSite,
+    labels: &[&'static str],
+    kind: &'static str,
+) -> Counter {
     let mut all = base_labels(site);
     all.push(MetricLabel::from_static_parts(keys::ERROR_KIND, kind));
     all.extend(user_labels(site, labels));
@@ -260,12 +294,23 @@ pub fn register_in_flight_local(recorder: &dyn Recorder, site: &CallSite) -> Gau
     register_in_flight(recorder, site)
 }
 
-fn user_labels<'a>(site: &'a CallSite, labels: &'a [&'static str]) -> impl Iterator<Item = MetricLabel> + 'a {
-    site.meta.label_keys.iter().zip(labels).map(|(key, value)| MetricLabel::from_static_parts(key, value))
+fn user_labels<'a>(
+    site: &'a CallSite,
+    labels: &'a [&'static str],
+) -> impl Iterator<Item = MetricLabel> + 'a {
+    site.meta
+        .label_keys
+        .iter()
+        .zip(labels)
+        .map(|(key, value)| MetricLabel::from_static_parts(key, value))
 }
 
 fn metadata(site: &CallSite) -> metrics::Metadata<'static> {
-    metrics::Metadata::new(site.meta.module, metrics::Level::INFO, Some(site.meta.module))
+    metrics::Metadata::new(
+        site.meta.module,
+        metrics::Level::INFO,
+        Some(site.meta.module),
+    )
 }
 
 /// Descriptions and units, and the SLO gauges, for the recorder.
@@ -300,7 +345,9 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
     let objective = |name: &'static str, ratio: f64| {
         let mut labels = base_labels(site);
         labels.push(MetricLabel::from_static_parts("objective", name));
-        recorder.register_gauge(&Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels), &meta).set(percent_to_ratio(ratio));
+        recorder
+            .register_gauge(&Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels), &meta)
+            .set(percent_to_ratio(ratio));
     };
     if let Some(availability) = slo.availability {
         objective("availability", availability);
@@ -313,7 +360,10 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
             "Latency thresholds of the latency objectives of observed functions.".into(),
         );
         recorder
-            .register_gauge(&Key::from_parts(names::SLO_LATENCY_THRESHOLD_SECONDS, base_labels(site)), &meta)
+            .register_gauge(
+                &Key::from_parts(names::SLO_LATENCY_THRESHOLD_SECONDS, base_labels(site)),
+                &meta,
+            )
             .set(latency_us as f64 / 1e6);
     }
 }

@@ -97,7 +97,10 @@ impl Args {
                 Args { $($field: self.$field.clone().or_else(|| base.$field.clone()),)* opt_out: self.opt_out.clone() }
             };
         }
-        pick!(flow, name, level, labels, fields, skip, skip_all, redact, hash, ret, slow, sample, slo, max_series)
+        pick!(
+            flow, name, level, labels, fields, skip, skip_all, redact, hash, ret, slow, sample,
+            slo, max_series
+        )
     }
 }
 
@@ -180,14 +183,26 @@ fn parse_entry(cx: &Ctxt, args: &mut Args, entry: Vec<TokenTree>) {
     };
     let name = key.to_string();
     match name.as_str() {
-        FLOW => set(cx, &mut args.flow, &key, expect_str(cx, &key, rest, "flow = \"checkout\"")),
-        NAME => set(cx, &mut args.name, &key, expect_str(cx, &key, rest, "name = \"Cart::checkout\"")),
+        FLOW => set(
+            cx,
+            &mut args.flow,
+            &key,
+            expect_str(cx, &key, rest, "flow = \"checkout\""),
+        ),
+        NAME => set(
+            cx,
+            &mut args.name,
+            &key,
+            expect_str(cx, &key, rest, "name = \"Cart::checkout\""),
+        ),
         LEVEL => {
-            let value = expect_str(cx, &key, rest, "level = \"info\"").and_then(|lit| parse_level(cx, lit));
+            let value =
+                expect_str(cx, &key, rest, "level = \"info\"").and_then(|lit| parse_level(cx, lit));
             set(cx, &mut args.level, &key, value)
         }
         SLOW => {
-            let value = expect_str(cx, &key, rest, "slow = \"250ms\"").and_then(|lit| parse_duration(cx, lit));
+            let value = expect_str(cx, &key, rest, "slow = \"250ms\"")
+                .and_then(|lit| parse_duration(cx, lit));
             set(cx, &mut args.slow, &key, value)
         }
         SAMPLE => {
@@ -213,23 +228,51 @@ fn parse_entry(cx: &Ctxt, args: &mut Args, entry: Vec<TokenTree>) {
             });
             set(cx, &mut args.max_series, &key, value)
         }
-        RET => set(cx, &mut args.ret, &key, expect_flag(cx, &key, rest).then_some(())),
-        SKIP_ALL => set(cx, &mut args.skip_all, &key, expect_flag(cx, &key, rest).then_some(())),
+        RET => set(
+            cx,
+            &mut args.ret,
+            &key,
+            expect_flag(cx, &key, rest).then_some(()),
+        ),
+        SKIP_ALL => set(
+            cx,
+            &mut args.skip_all,
+            &key,
+            expect_flag(cx, &key, rest).then_some(()),
+        ),
         SKIP => match rest {
             Rest::Flag => set(cx, &mut args.opt_out, &key, Some(())),
             other => set(cx, &mut args.skip, &key, expect_idents(cx, &key, other)),
         },
         REDACT => set(cx, &mut args.redact, &key, expect_idents(cx, &key, rest)),
         HASH => set(cx, &mut args.hash, &key, expect_idents(cx, &key, rest)),
-        LABELS => set(cx, &mut args.labels, &key, expect_list(cx, &key, rest, "labels(region = \"eu\")").map(|t| parse_labels(cx, t))),
-        FIELDS => set(cx, &mut args.fields, &key, expect_list(cx, &key, rest, "fields(order.total = total)").map(|t| parse_fields(cx, t))),
-        SLO => set(cx, &mut args.slo, &key, expect_list(cx, &key, rest, "slo(availability = 99.9)").map(|t| parse_slo(cx, &key, t))),
+        LABELS => set(
+            cx,
+            &mut args.labels,
+            &key,
+            expect_list(cx, &key, rest, "labels(region = \"eu\")").map(|t| parse_labels(cx, t)),
+        ),
+        FIELDS => set(
+            cx,
+            &mut args.fields,
+            &key,
+            expect_list(cx, &key, rest, "fields(order.total = total)").map(|t| parse_fields(cx, t)),
+        ),
+        SLO => set(
+            cx,
+            &mut args.slo,
+            &key,
+            expect_list(cx, &key, rest, "slo(availability = 99.9)").map(|t| parse_slo(cx, &key, t)),
+        ),
         _ => {
             let hint = match suggest::closest(&name, OPTIONS.iter().copied()) {
                 Some(close) => format!("did you mean `{close}`?"),
                 None => format!("the options are: {}", OPTIONS.join(", ")),
             };
-            cx.error_spanned_by(&key, format!("unknown option `{name}` for #[observe]; {hint}"));
+            cx.error_spanned_by(
+                &key,
+                format!("unknown option `{name}` for #[observe]; {hint}"),
+            );
         }
     }
 }
@@ -238,28 +281,46 @@ fn parse_entry(cx: &Ctxt, args: &mut Args, entry: Vec<TokenTree>) {
 fn set<T>(cx: &Ctxt, slot: &mut Option<Set<T>>, key: &Ident, value: Option<T>) {
     let Some(value) = value else { return };
     if slot.is_some() {
-        cx.error_spanned_by(key, format!("duplicate option `{key}`: each option may be given once"));
+        cx.error_spanned_by(
+            key,
+            format!("duplicate option `{key}`: each option may be given once"),
+        );
         return;
     }
-    *slot = Some(Set { key: key.clone(), value });
+    *slot = Some(Set {
+        key: key.clone(),
+        value,
+    });
 }
 
 fn expect_str(cx: &Ctxt, key: &Ident, rest: Rest, example: &str) -> Option<LitStr> {
     let tokens = match rest {
         Rest::Assign(tokens) => tokens,
         _ => {
-            cx.error_spanned_by(key, format!("`{key}` takes a string value: write `{example}`"));
+            cx.error_spanned_by(
+                key,
+                format!("`{key}` takes a string value: write `{example}`"),
+            );
             return None;
         }
     };
     match syn::parse2::<Lit>(tokens.clone()) {
         Ok(Lit::Str(lit)) => Some(lit),
         Ok(other) => {
-            cx.error_spanned_by(&other, format!("`{key}` expects a string literal, found {}; write `{example}`", describe_lit(&other)));
+            cx.error_spanned_by(
+                &other,
+                format!(
+                    "`{key}` expects a string literal, found {}; write `{example}`",
+                    describe_lit(&other)
+                ),
+            );
             None
         }
         Err(_) => {
-            cx.error_spanned_by(&tokens, format!("`{key}` expects a string literal; write `{example}`"));
+            cx.error_spanned_by(
+                &tokens,
+                format!("`{key}` expects a string literal; write `{example}`"),
+            );
             None
         }
     }
@@ -289,11 +350,20 @@ fn expect_number(cx: &Ctxt, key: &Ident, rest: Rest, example: &str) -> Option<(L
             }
         }
         Ok(other) => {
-            cx.error_spanned_by(&other, format!("`{key}` expects a number, found {}; write `{example}`", describe_lit(&other)));
+            cx.error_spanned_by(
+                &other,
+                format!(
+                    "`{key}` expects a number, found {}; write `{example}`",
+                    describe_lit(&other)
+                ),
+            );
             None
         }
         Err(_) => {
-            cx.error_spanned_by(&tokens, format!("`{key}` expects a number literal; write `{example}`"));
+            cx.error_spanned_by(
+                &tokens,
+                format!("`{key}` expects a number literal; write `{example}`"),
+            );
             None
         }
     }
@@ -304,7 +374,11 @@ fn expect_flag(cx: &Ctxt, key: &Ident, rest: Rest) -> bool {
         Rest::Flag => true,
         Rest::Assign(tokens) | Rest::List(tokens) => {
             cx.error_spanned_by(
-                if tokens.is_empty() { key.to_token_stream() } else { tokens },
+                if tokens.is_empty() {
+                    key.to_token_stream()
+                } else {
+                    tokens
+                },
                 format!("`{key}` is a flag and takes no value: write just `{key}`"),
             );
             false
@@ -316,7 +390,10 @@ fn expect_list(cx: &Ctxt, key: &Ident, rest: Rest, example: &str) -> Option<Toke
     match rest {
         Rest::List(tokens) => Some(tokens),
         _ => {
-            cx.error_spanned_by(key, format!("`{key}` takes a list in parentheses: write `{example}`"));
+            cx.error_spanned_by(
+                key,
+                format!("`{key}` takes a list in parentheses: write `{example}`"),
+            );
             None
         }
     }
@@ -326,16 +403,27 @@ fn expect_idents(cx: &Ctxt, key: &Ident, rest: Rest) -> Option<Vec<Ident>> {
     let tokens = match rest {
         Rest::List(tokens) => tokens,
         _ => {
-            cx.error_spanned_by(key, format!("`{key}` takes argument names in parentheses: write `{key}(arg, ...)`"));
+            cx.error_spanned_by(
+                key,
+                format!("`{key}` takes argument names in parentheses: write `{key}(arg, ...)`"),
+            );
             return None;
         }
     };
-    let items: Vec<TokenStream> = split_top_level(tokens).into_iter().map(|e| e.into_iter().collect()).collect();
+    let items: Vec<TokenStream> = split_top_level(tokens)
+        .into_iter()
+        .map(|e| e.into_iter().collect())
+        .collect();
     let mut idents = Vec::new();
     for item in items {
-        match syn::parse2::<Ident>(item.clone()).or_else(|_| syn::parse2::<Token![self]>(item.clone()).map(|s| Ident::new("self", s.span))) {
+        match syn::parse2::<Ident>(item.clone()).or_else(|_| {
+            syn::parse2::<Token![self]>(item.clone()).map(|s| Ident::new("self", s.span))
+        }) {
             Ok(ident) => idents.push(ident),
-            Err(_) => cx.error_spanned_by(&item, format!("`{key}(...)` lists argument names, found `{item}`")),
+            Err(_) => cx.error_spanned_by(
+                &item,
+                format!("`{key}(...)` lists argument names, found `{item}`"),
+            ),
         }
     }
     Some(idents)
@@ -347,11 +435,21 @@ fn parse_level(cx: &Ctxt, lit: LitStr) -> Option<Checked<LitStr, Level>> {
         return Some(Checked { lit, value: level });
     }
     let hint = if Level::from_name(&text.to_ascii_lowercase()).is_some() {
-        format!("levels are lowercase: write \"{}\"", text.to_ascii_lowercase())
+        format!(
+            "levels are lowercase: write \"{}\"",
+            text.to_ascii_lowercase()
+        )
     } else if let Some(close) = suggest::closest(&text, LEVELS.iter().copied()) {
         format!("did you mean \"{close}\"?")
     } else {
-        format!("use one of {}", LEVELS.iter().map(|l| format!("\"{l}\"")).collect::<Vec<_>>().join(", "))
+        format!(
+            "use one of {}",
+            LEVELS
+                .iter()
+                .map(|l| format!("\"{l}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
     };
     cx.error_spanned_by(&lit, format!("unknown level \"{text}\"; {hint}"));
     None
@@ -398,7 +496,10 @@ impl Parse for KeyValue {
             (key, span, tokens)
         };
         if !input.peek(Token![=]) {
-            return Err(syn::Error::new_spanned(&key_tokens, format!("expected `{key} = value`")));
+            return Err(syn::Error::new_spanned(
+                &key_tokens,
+                format!("expected `{key} = value`"),
+            ));
         }
         input.parse::<Token![=]>()?;
         let mut value = TokenStream::new();
@@ -406,9 +507,17 @@ impl Parse for KeyValue {
             value.extend(std::iter::once(input.parse::<TokenTree>()?));
         }
         if value.is_empty() {
-            return Err(syn::Error::new_spanned(&key_tokens, format!("`{key} =` needs a value")));
+            return Err(syn::Error::new_spanned(
+                &key_tokens,
+                format!("`{key} =` needs a value"),
+            ));
         }
-        Ok(KeyValue { key, key_span, key_tokens, value })
+        Ok(KeyValue {
+            key,
+            key_span,
+            key_tokens,
+            value,
+        })
     }
 }
 
@@ -432,8 +541,16 @@ fn parse_labels(cx: &Ctxt, tokens: TokenStream) -> Vec<LabelArg> {
             continue;
         }
         match syn::parse2::<Expr>(kv.value.clone()) {
-            Ok(value) => labels.push(LabelArg { key: kv.key, key_span: kv.key_span, key_tokens: kv.key_tokens, value }),
-            Err(_) => cx.error_spanned_by(&kv.value, format!("the value of label `{}` is not an expression", kv.key)),
+            Ok(value) => labels.push(LabelArg {
+                key: kv.key,
+                key_span: kv.key_span,
+                key_tokens: kv.key_tokens,
+                value,
+            }),
+            Err(_) => cx.error_spanned_by(
+                &kv.value,
+                format!("the value of label `{}` is not an expression", kv.key),
+            ),
         }
     }
     labels
@@ -466,27 +583,44 @@ fn parse_slo(cx: &Ctxt, key: &Ident, tokens: TokenStream) -> SloArg {
         let lit = match syn::parse2::<Lit>(kv.value.clone()) {
             Ok(lit) => lit,
             Err(_) => {
-                cx.error_spanned_by(&kv.value, format!("`slo({} = ...)` expects a literal", kv.key));
+                cx.error_spanned_by(
+                    &kv.value,
+                    format!("`slo({} = ...)` expects a literal", kv.key),
+                );
                 continue;
             }
         };
         let duplicate = |present: bool| {
             if present {
-                cx.error_spanned_by(&kv.key_tokens, format!("duplicate `{}` in slo(...)", kv.key));
+                cx.error_spanned_by(
+                    &kv.key_tokens,
+                    format!("duplicate `{}` in slo(...)", kv.key),
+                );
             }
             present
         };
         match kv.key.as_str() {
             SLO_AVAILABILITY => {
-                if duplicate(slo.availability.is_some()) { continue; }
+                if duplicate(slo.availability.is_some()) {
+                    continue;
+                }
                 slo.availability = percent(cx, &kv.key, lit, "slo(availability = 99.9)");
             }
             SLO_PERCENTILE => {
-                if duplicate(slo.percentile.is_some()) { continue; }
-                slo.percentile = percent(cx, &kv.key, lit, "slo(latency = \"300ms\", percentile = 99.0)");
+                if duplicate(slo.percentile.is_some()) {
+                    continue;
+                }
+                slo.percentile = percent(
+                    cx,
+                    &kv.key,
+                    lit,
+                    "slo(latency = \"300ms\", percentile = 99.0)",
+                );
             }
             SLO_LATENCY => {
-                if duplicate(slo.latency.is_some()) { continue; }
+                if duplicate(slo.latency.is_some()) {
+                    continue;
+                }
                 match lit {
                     Lit::Str(s) => slo.latency = parse_duration(cx, s),
                     other => cx.error_spanned_by(&other, format!("`latency` expects a duration string, found {}; write `slo(latency = \"300ms\")`", describe_lit(&other))),
@@ -497,7 +631,10 @@ fn parse_slo(cx: &Ctxt, key: &Ident, tokens: TokenStream) -> SloArg {
                     Some(close) => format!("did you mean `{close}`?"),
                     None => format!("`{key}(...)` takes {}", SLO_OPTIONS.join(", ")),
                 };
-                cx.error_spanned_by(&kv.key_tokens, format!("unknown SLO setting `{other}`; {hint}"));
+                cx.error_spanned_by(
+                    &kv.key_tokens,
+                    format!("unknown SLO setting `{other}`; {hint}"),
+                );
             }
         }
     }
@@ -509,14 +646,23 @@ fn percent(cx: &Ctxt, key: &str, lit: Lit, example: &str) -> Option<Checked<Lit,
         Lit::Float(f) => f.base10_parse::<f64>().ok(),
         Lit::Int(i) => i.base10_parse::<f64>().ok(),
         other => {
-            cx.error_spanned_by(other, format!("`{key}` expects a percentage number, found {}; write `{example}`", describe_lit(other)));
+            cx.error_spanned_by(
+                other,
+                format!(
+                    "`{key}` expects a percentage number, found {}; write `{example}`",
+                    describe_lit(other)
+                ),
+            );
             return None;
         }
     };
     match value {
         Some(v) if v > 0.0 && v < 100.0 => Some(Checked { lit, value: v }),
         _ => {
-            cx.error_spanned_by(&lit, format!("`{key}` is a percentage strictly between 0 and 100, e.g. `{example}`"));
+            cx.error_spanned_by(
+                &lit,
+                format!("`{key}` is a percentage strictly between 0 and 100, e.g. `{example}`"),
+            );
             None
         }
     }
@@ -534,4 +680,3 @@ fn describe_lit(lit: &Lit) -> &'static str {
         _ => "a literal",
     }
 }
-

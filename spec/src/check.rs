@@ -16,11 +16,20 @@ use crate::{names, suggest};
 /// of the function (`self` only in `skip`).
 pub fn names_are_params(cx: &Ctxt, args: &Args, bindings: &[Binding]) {
     let known: Vec<String> = bindings.iter().map(|b| b.ident.to_string()).collect();
-    for (option, list) in [("skip", &args.skip), ("redact", &args.redact), ("hash", &args.hash)] {
+    for (option, list) in [
+        ("skip", &args.skip),
+        ("redact", &args.redact),
+        ("hash", &args.hash),
+    ] {
         for ident in list.iter().flat_map(|set| &set.value) {
             let name = ident.to_string();
             if name == "self" && option != "skip" {
-                cx.error_spanned_by(ident, format!("`self` is never recorded, so `{option}(self)` has nothing to do; remove it"));
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "`self` is never recorded, so `{option}(self)` has nothing to do; remove it"
+                    ),
+                );
                 continue;
             }
             if known.contains(&name) {
@@ -31,7 +40,10 @@ pub fn names_are_params(cx: &Ctxt, args: &Args, bindings: &[Binding]) {
                 None if known.is_empty() => "the function takes no arguments".to_string(),
                 None => format!("its arguments are: {}", known.join(", ")),
             };
-            cx.error_spanned_by(ident, format!("`{option}({name})` names no argument of this function; {hint}"));
+            cx.error_spanned_by(
+                ident,
+                format!("`{option}({name})` names no argument of this function; {hint}"),
+            );
         }
     }
 }
@@ -40,11 +52,18 @@ pub fn names_are_params(cx: &Ctxt, args: &Args, bindings: &[Binding]) {
 /// `skip_all` stands alone.
 pub fn no_conflicting_param_lists(cx: &Ctxt, args: &Args) {
     let mut seen: Vec<(&'static str, &Ident)> = Vec::new();
-    for (option, list) in [("skip", &args.skip), ("redact", &args.redact), ("hash", &args.hash)] {
+    for (option, list) in [
+        ("skip", &args.skip),
+        ("redact", &args.redact),
+        ("hash", &args.hash),
+    ] {
         let mut in_this = HashSet::new();
         for ident in list.iter().flat_map(|set| &set.value) {
             if !in_this.insert(ident.to_string()) {
-                cx.error_spanned_by(ident, format!("`{ident}` is listed twice in `{option}(...)`"));
+                cx.error_spanned_by(
+                    ident,
+                    format!("`{ident}` is listed twice in `{option}(...)`"),
+                );
                 continue;
             }
             if let Some((other, _)) = seen.iter().find(|(_, seen_ident)| *seen_ident == ident) {
@@ -70,7 +89,9 @@ pub fn no_conflicting_param_lists(cx: &Ctxt, args: &Args) {
 /// Label keys are valid Prometheus names, not reserved, not
 /// high-cardinality, and unique; literal values are strings.
 pub fn labels(cx: &Ctxt, args: &Args) {
-    let Some(Set { value: labels, .. }) = &args.labels else { return };
+    let Some(Set { value: labels, .. }) = &args.labels else {
+        return;
+    };
     let mut seen = HashSet::new();
     for label in labels {
         let key = &label.key;
@@ -80,7 +101,10 @@ pub fn labels(cx: &Ctxt, args: &Args) {
             } else {
                 "Prometheus label names match `[a-zA-Z_][a-zA-Z0-9_]*`"
             };
-            cx.error_spanned_by(&label.key_tokens, format!("invalid label key `{key}`: {why}"));
+            cx.error_spanned_by(
+                &label.key_tokens,
+                format!("invalid label key `{key}`: {why}"),
+            );
         } else if names::is_reserved_label_key(key) {
             cx.error_spanned_by(
                 &label.key_tokens,
@@ -122,18 +146,28 @@ pub fn labels(cx: &Ctxt, args: &Args) {
 
 /// Field keys are unique and do not overwrite the fields observe sets.
 pub fn fields(cx: &Ctxt, args: &Args) {
-    let Some(Set { value: fields, .. }) = &args.fields else { return };
+    let Some(Set { value: fields, .. }) = &args.fields else {
+        return;
+    };
     let mut seen = HashSet::new();
     for field in fields {
         let head = field.key.split('.').next().unwrap_or_default();
-        if OWN_FIELDS.contains(&field.key.as_str()) || (OWN_FIELDS.contains(&head) && matches!(head, "code" | "otel" | "error")) {
+        if OWN_FIELDS.contains(&field.key.as_str())
+            || (OWN_FIELDS.contains(&head) && matches!(head, "code" | "otel" | "error"))
+        {
             cx.error_spanned_by(
                 &field.key_tokens,
-                format!("field `{}` is set by observe itself; choose another name, e.g. `app.{}`", field.key, field.key),
+                format!(
+                    "field `{}` is set by observe itself; choose another name, e.g. `app.{}`",
+                    field.key, field.key
+                ),
             );
         }
         if !seen.insert(field.key.clone()) {
-            cx.error_spanned_by(&field.key_tokens, format!("duplicate field `{}`", field.key));
+            cx.error_spanned_by(
+                &field.key_tokens,
+                format!("duplicate field `{}`", field.key),
+            );
         }
     }
 }
@@ -147,19 +181,32 @@ pub fn flow_and_name(cx: &Ctxt, args: &Args) {
                 .value()
                 .to_ascii_lowercase()
                 .chars()
-                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' })
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
                 .take(names::MAX_FLOW_LEN)
                 .collect::<String>()
                 .trim_matches('_')
                 .to_string();
-            let hint = if suggestion.is_empty() { String::new() } else { format!(", e.g. flow = \"{suggestion}\"") };
+            let hint = if suggestion.is_empty() {
+                String::new()
+            } else {
+                format!(", e.g. flow = \"{suggestion}\"")
+            };
             cx.error_spanned_by(&flow.value, format!("invalid flow name: {problem}{hint}"));
         }
     }
     if let Some(name) = &args.name {
         let value = name.value.value();
         if value.trim().is_empty() || value.chars().any(char::is_control) {
-            cx.error_spanned_by(&name.value, "`name` must be a non-empty string without control characters");
+            cx.error_spanned_by(
+                &name.value,
+                "`name` must be a non-empty string without control characters",
+            );
         }
     }
 }

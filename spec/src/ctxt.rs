@@ -26,7 +26,9 @@ impl Ctxt {
 
     /// Reports an error pointing at `span`.
     pub fn error_at<M: Display>(&self, span: proc_macro2::Span, message: M) {
-        self.errors.borrow_mut().push(syn::Error::new(span, message));
+        self.errors
+            .borrow_mut()
+            .push(syn::Error::new(span, message));
     }
 
     pub fn syn_error(&self, error: syn::Error) {

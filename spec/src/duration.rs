@@ -5,7 +5,9 @@ pub fn parse_micros(text: &str) -> Result<u64, String> {
     let text = text.trim();
     let split = text
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .ok_or_else(|| format!("`{text}` has no unit: write it with `us`, `ms` or `s`, e.g. \"250ms\""))?;
+        .ok_or_else(|| {
+            format!("`{text}` has no unit: write it with `us`, `ms` or `s`, e.g. \"250ms\"")
+        })?;
     let (number, unit) = text.split_at(split);
     let factor = match unit {
         "us" | "µs" => 1.0,
@@ -17,12 +19,14 @@ pub fn parse_micros(text: &str) -> Result<u64, String> {
             ));
         }
     };
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: write a number and a unit, e.g. \"250ms\""))?;
+    let value: f64 = number.parse().map_err(|_| {
+        format!("`{text}` is not a duration: write a number and a unit, e.g. \"250ms\"")
+    })?;
     let micros = value * factor;
     if !(micros >= 1.0 && micros <= 86_400_000_000.0) {
-        return Err(format!("`{text}` is out of range: use a duration between 1us and 24h"));
+        return Err(format!(
+            "`{text}` is out of range: use a duration between 1us and 24h"
+        ));
     }
     Ok(micros.round() as u64)
 }

@@ -126,7 +126,11 @@ pub fn bindings(sig: &Signature) -> Vec<Binding> {
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(pat) if pat.subpat.is_none() => {
                     let is_self = pat.ident == "self";
-                    out.push(Binding { ident: pat.ident.clone(), ty: Some((*typed.ty).clone()), is_self })
+                    out.push(Binding {
+                        ident: pat.ident.clone(),
+                        ty: Some((*typed.ty).clone()),
+                        is_self,
+                    })
                 }
                 other => collect_pattern(other, &mut out),
             },
@@ -138,7 +142,11 @@ pub fn bindings(sig: &Signature) -> Vec<Binding> {
 fn collect_pattern(pat: &Pat, out: &mut Vec<Binding>) {
     match pat {
         Pat::Ident(p) => {
-            out.push(Binding { ident: p.ident.clone(), ty: None, is_self: false });
+            out.push(Binding {
+                ident: p.ident.clone(),
+                ty: None,
+                is_self: false,
+            });
             if let Some((_, sub)) = &p.subpat {
                 collect_pattern(sub, out);
             }

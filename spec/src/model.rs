@@ -185,7 +185,16 @@ pub struct Spec {
 /// Span and event fields the macro sets itself; arguments with these names
 /// are recorded as `arg.<name>`.
 pub const OWN_FIELDS: &[&str] = &[
-    "flow", "function", "outcome", "duration_ms", "slow", "message", "return", "error", "code", "otel",
+    "flow",
+    "function",
+    "outcome",
+    "duration_ms",
+    "slow",
+    "message",
+    "return",
+    "error",
+    "code",
+    "otel",
 ];
 
 impl Spec {
@@ -226,19 +235,35 @@ impl Spec {
             .flat_map(|set| &set.value)
             .map(|arg| {
                 let value = match &arg.value {
-                    Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => LabelValue::Literal(s.value()),
+                    Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Str(s),
+                        ..
+                    }) => LabelValue::Literal(s.value()),
                     other => LabelValue::Expr(other.clone()),
                 };
-                Label { key: arg.key.clone(), key_span: arg.key_span, declared_type: declared_type(&arg.value, &bindings, &sig.generics), value }
+                Label {
+                    key: arg.key.clone(),
+                    key_span: arg.key_span,
+                    declared_type: declared_type(&arg.value, &bindings, &sig.generics),
+                    value,
+                }
             })
             .collect::<Vec<_>>();
-        let max_series = args.max_series.as_ref().map_or(DEFAULT_MAX_SERIES, |s| s.value.value);
+        let max_series = args
+            .max_series
+            .as_ref()
+            .map_or(DEFAULT_MAX_SERIES, |s| s.value.value);
 
         let fields = args
             .fields
             .iter()
             .flat_map(|set| &set.value)
-            .map(|f| FieldValue { key: f.key.clone(), sigil: f.sigil, value: f.value.clone(), redacted: names::is_secret_name(&f.key) })
+            .map(|f| FieldValue {
+                key: f.key.clone(),
+                sigil: f.sigil,
+                value: f.value.clone(),
+                redacted: names::is_secret_name(&f.key),
+            })
             .collect();
 
         Spec {
@@ -255,7 +280,11 @@ impl Spec {
             slo: args.slo.as_ref().map(|s| Slo {
                 availability: s.value.availability.as_ref().map(|c| c.value),
                 latency_us: s.value.latency.as_ref().map(|c| c.value),
-                percentile: s.value.latency.as_ref().map(|_| s.value.percentile.as_ref().map_or(99.0, |c| c.value)),
+                percentile: s
+                    .value
+                    .latency
+                    .as_ref()
+                    .map(|_| s.value.percentile.as_ref().map_or(99.0, |c| c.value)),
             }),
             max_series,
             is_async: sig.asyncness.is_some(),
@@ -265,39 +294,56 @@ impl Spec {
     /// Whether every label's cardinality is known before type checking
     /// (literals, or arguments whose declared type can be named).
     pub fn labels_nameable(&self) -> bool {
-        self.labels.iter().all(|l| matches!(l.value, LabelValue::Literal(_)) || l.declared_type.is_some())
+        self.labels
+            .iter()
+            .all(|l| matches!(l.value, LabelValue::Literal(_)) || l.declared_type.is_some())
     }
 }
 
 fn params(args: &Args, bindings: &[item::Binding]) -> Vec<Param> {
     let listed = |list: &Option<crate::args::Set<Vec<Ident>>>, ident: &Ident| {
-        list.as_ref().is_some_and(|set| set.value.iter().any(|i| i == ident))
+        list.as_ref()
+            .is_some_and(|set| set.value.iter().any(|i| i == ident))
     };
     bindings
         .iter()
         .map(|binding| {
             let ident = &binding.ident;
             let name = ident.to_string().trim_start_matches("r#").to_string();
-            let recording = if binding.is_self || args.skip_all.is_some() || listed(&args.skip, ident) {
-                Recording::Skipped
-            } else if listed(&args.hash, ident) {
-                Recording::Hashed
-            } else if listed(&args.redact, ident) {
-                Recording::Redacted
-            } else if names::is_secret_name(&name) {
-                Recording::RedactedByName
+            let recording =
+                if binding.is_self || args.skip_all.is_some() || listed(&args.skip, ident) {
+                    Recording::Skipped
+                } else if listed(&args.hash, ident) {
+                    Recording::Hashed
+                } else if listed(&args.redact, ident) {
+                    Recording::Redacted
+                } else if names::is_secret_name(&name) {
+                    Recording::RedactedByName
+                } else {
+                    Recording::Value
+                };
+            let field_name = if OWN_FIELDS.contains(&name.as_str()) {
+                format!("arg.{name}")
             } else {
-                Recording::Value
+                name
             };
-            let field_name = if OWN_FIELDS.contains(&name.as_str()) { format!("arg.{name}") } else { name };
-            Param { ident: ident.clone(), ty: binding.ty.clone(), recording, field_name }
+            Param {
+                ident: ident.clone(),
+                ty: binding.ty.clone(),
+                recording,
+                field_name,
+            }
         })
         .collect()
 }
 
 /// The declared type of a label value that is a bare argument, when it
 /// can be named outside the function (no generics, `Self` or `impl`).
-fn declared_type(value: &Expr, bindings: &[item::Binding], generics: &syn::Generics) -> Option<Type> {
+fn declared_type(
+    value: &Expr,
+    bindings: &[item::Binding],
+    generics: &syn::Generics,
+) -> Option<Type> {
     let Expr::Path(path) = value else { return None };
     let ident = path.path.get_ident()?;
     let binding = bindings.iter().find(|b| &b.ident == ident)?;
@@ -306,7 +352,8 @@ fn declared_type(value: &Expr, bindings: &[item::Binding], generics: &syn::Gener
         Type::Reference(r) => *r.elem,
         other => other,
     };
-    let generic = |name: &Ident| generics.type_params().any(|p| &p.ident == name) || looks_generic(name);
+    let generic =
+        |name: &Ident| generics.type_params().any(|p| &p.ident == name) || looks_generic(name);
     let uses_generic = match &ty {
         Type::Path(p) => p.path.segments.len() == 1 && generic(&p.path.segments[0].ident),
         _ => false,
@@ -318,7 +365,10 @@ fn declared_type(value: &Expr, bindings: &[item::Binding], generics: &syn::Gener
 /// may belong to an enclosing impl the attribute cannot see.
 fn looks_generic(name: &Ident) -> bool {
     let text = name.to_string();
-    text.len() <= 2 && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    text.len() <= 2
+        && text
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// A type that can be written in a `const` item outside the function: a
@@ -327,7 +377,10 @@ fn is_nameable(ty: &Type) -> bool {
     match ty {
         Type::Path(p) => {
             p.qself.is_none()
-                && p.path.segments.iter().all(|s| s.arguments.is_none() && s.ident != "Self")
+                && p.path
+                    .segments
+                    .iter()
+                    .all(|s| s.arguments.is_none() && s.ident != "Self")
                 && p.path.segments.len() >= 1
         }
         Type::Paren(p) => is_nameable(&p.elem),

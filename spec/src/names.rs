@@ -57,11 +57,21 @@ pub const HIGH_CARDINALITY_KEYS: &[&str] = &[
 /// addresses, paths, timestamps).
 pub fn is_high_cardinality_key(key: &str) -> bool {
     let lower = key.to_ascii_lowercase();
-    HIGH_CARDINALITY_KEYS.contains(&lower.as_str()) || lower.ends_with("_id") || lower.ends_with("_ids")
+    HIGH_CARDINALITY_KEYS.contains(&lower.as_str())
+        || lower.ends_with("_id")
+        || lower.ends_with("_ids")
 }
 
 /// Label keys the macro itself sets, or that Prometheus gives a meaning.
-pub const RESERVED_LABEL_KEYS: &[&str] = &["flow", "function", "module", "outcome", "error_kind", "le", "quantile"];
+pub const RESERVED_LABEL_KEYS: &[&str] = &[
+    "flow",
+    "function",
+    "module",
+    "outcome",
+    "error_kind",
+    "le",
+    "quantile",
+];
 
 pub fn is_reserved_label_key(key: &str) -> bool {
     RESERVED_LABEL_KEYS.contains(&key)
@@ -71,7 +81,9 @@ pub fn is_reserved_label_key(key: &str) -> bool {
 /// internal use: `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`.
 pub fn is_valid_label_key(key: &str) -> bool {
     let mut chars = key.chars();
-    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
     first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.starts_with("__")
 }
 
@@ -83,14 +95,21 @@ pub fn flow_problem(flow: &str) -> Option<String> {
         return Some("the flow name is empty".into());
     }
     if flow.len() > MAX_FLOW_LEN {
-        return Some(format!("the flow name is {} characters long; the limit is {MAX_FLOW_LEN}", flow.len()));
+        return Some(format!(
+            "the flow name is {} characters long; the limit is {MAX_FLOW_LEN}",
+            flow.len()
+        ));
     }
     let bad: Vec<char> = flow
         .chars()
         .filter(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '.' | '-')))
         .collect();
     if !bad.is_empty() {
-        let shown: String = bad.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+        let shown: String = bad
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         return Some(format!(
             "the flow name contains {shown}; use lowercase ASCII letters, digits, `_`, `.` and `-`"
         ));
@@ -111,20 +130,48 @@ mod tests {
     #[test]
     fn secret_names_follow_the_documented_rules() {
         for secret in [
-            "password", "db_password", "Passwd", "client_secret", "access_token", "apiKey", "api_key",
-            "authorization", "cookie", "credentials", "private_key", "auth", "card", "card_number", "pan",
-            "cvv", "cvc", "ssn", "pin", "user_pin",
+            "password",
+            "db_password",
+            "Passwd",
+            "client_secret",
+            "access_token",
+            "apiKey",
+            "api_key",
+            "authorization",
+            "cookie",
+            "credentials",
+            "private_key",
+            "auth",
+            "card",
+            "card_number",
+            "pan",
+            "cvv",
+            "cvc",
+            "ssn",
+            "pin",
+            "user_pin",
         ] {
             assert!(is_secret_name(secret), "{secret} should be secret");
         }
-        for plain in ["company", "author", "discard", "pane", "spin", "pinned", "username", "amount", "order_id"] {
+        for plain in [
+            "company", "author", "discard", "pane", "spin", "pinned", "username", "amount",
+            "order_id",
+        ] {
             assert!(!is_secret_name(plain), "{plain} should not be secret");
         }
     }
 
     #[test]
     fn high_cardinality_keys() {
-        for key in ["id", "user_id", "order_ids", "email", "path", "request_id", "Timestamp"] {
+        for key in [
+            "id",
+            "user_id",
+            "order_ids",
+            "email",
+            "path",
+            "request_id",
+            "Timestamp",
+        ] {
             assert!(is_high_cardinality_key(key), "{key}");
         }
         for key in ["region", "tier", "method", "kind", "idle"] {

@@ -17,7 +17,8 @@ pub const MAX_SERIES: &str = "max_series";
 
 /// All options, for "did you mean" suggestions.
 pub const OPTIONS: &[&str] = &[
-    FLOW, NAME, LEVEL, LABELS, FIELDS, SKIP, SKIP_ALL, REDACT, HASH, RET, SLOW, SAMPLE, SLO, MAX_SERIES,
+    FLOW, NAME, LEVEL, LABELS, FIELDS, SKIP, SKIP_ALL, REDACT, HASH, RET, SLOW, SAMPLE, SLO,
+    MAX_SERIES,
 ];
 
 pub const SLO_AVAILABILITY: &str = "availability";

@@ -13,10 +13,54 @@ const VALID: &[&str] = &[
 ];
 
 const PIECES: &[&str] = &[
-    "flow", "name", "level", "labels", "fields", "skip", "skip_all", "redact", "hash", "ret", "slow", "sample",
-    "slo", "max_series", "=", ",", "(", ")", "\"x\"", "\"250ms\"", "0.5", "12", "-1", "true", "%", "?", ".", "::",
-    "availability", "latency", "percentile", "tier", "self", "r#type", "__x", "\"\"", "'a'", "b\"x\"", "[1]", "{}",
-    "#", "!", "1e9", "\"1h\"", "\"Checkout\"", "user_id", "le", "format!(\"{}\", x)",
+    "flow",
+    "name",
+    "level",
+    "labels",
+    "fields",
+    "skip",
+    "skip_all",
+    "redact",
+    "hash",
+    "ret",
+    "slow",
+    "sample",
+    "slo",
+    "max_series",
+    "=",
+    ",",
+    "(",
+    ")",
+    "\"x\"",
+    "\"250ms\"",
+    "0.5",
+    "12",
+    "-1",
+    "true",
+    "%",
+    "?",
+    ".",
+    "::",
+    "availability",
+    "latency",
+    "percentile",
+    "tier",
+    "self",
+    "r#type",
+    "__x",
+    "\"\"",
+    "'a'",
+    "b\"x\"",
+    "[1]",
+    "{}",
+    "#",
+    "!",
+    "1e9",
+    "\"1h\"",
+    "\"Checkout\"",
+    "user_id",
+    "le",
+    "format!(\"{}\", x)",
 ];
 
 const ITEMS: &[&str] = &[
@@ -31,8 +75,12 @@ const ITEMS: &[&str] = &[
 ];
 
 fn analyze(args: &str, item: &str) {
-    let Ok(args) = args.parse::<TokenStream>() else { return };
-    let Ok(item) = item.parse::<TokenStream>() else { return };
+    let Ok(args) = args.parse::<TokenStream>() else {
+        return;
+    };
+    let Ok(item) = item.parse::<TokenStream>() else {
+        return;
+    };
     let _ = observe_spec::args::parse(args.clone());
     match observe_spec::item::classify(item) {
         Ok(observe_spec::item::Target::Fn(function)) => {
@@ -74,9 +122,18 @@ proptest! {
 #[test]
 fn valid_attributes_are_accepted() {
     let item: syn::ItemFn =
-        syn::parse_str("fn f(tier: u8, blob: Vec<u8>, note: &str, email: &str, total: u64) {}").unwrap();
+        syn::parse_str("fn f(tier: u8, blob: Vec<u8>, note: &str, email: &str, total: u64) {}")
+            .unwrap();
     for args in &VALID[..4] {
-        let result = observe_spec::analyze(args.parse().unwrap(), &item.sig, &observe_spec::Context::default());
-        assert!(result.is_ok(), "{args}: {:?}", result.err().map(|e| e.to_string()));
+        let result = observe_spec::analyze(
+            args.parse().unwrap(),
+            &item.sig,
+            &observe_spec::Context::default(),
+        );
+        assert!(
+            result.is_ok(),
+            "{args}: {:?}",
+            result.err().map(|e| e.to_string())
+        );
     }
 }

@@ -11,9 +11,9 @@ use serde_json::Value;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Level, Subscriber};
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::registry::LookupSpan;
-use tracing_subscriber::Layer;
 
 /// A span as the subscriber saw it.
 #[derive(Debug, Clone)]
@@ -75,7 +75,10 @@ pub struct Captured {
 impl Captured {
     /// The completion events (those with an `outcome` field).
     pub fn completions(&self) -> Vec<&EventRecord> {
-        self.events.iter().filter(|e| e.fields.contains_key("outcome")).collect()
+        self.events
+            .iter()
+            .filter(|e| e.fields.contains_key("outcome"))
+            .collect()
     }
 
     pub fn spans_named(&self, name: &str) -> Vec<&SpanRecord> {
@@ -90,7 +93,12 @@ impl Captured {
     pub fn find(&self, name: &str, labels: &[(&str, &str)]) -> Vec<&Series> {
         self.series
             .iter()
-            .filter(|s| s.name == name && labels.iter().all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v)))
+            .filter(|s| {
+                s.name == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+            })
             .collect()
     }
 
@@ -108,7 +116,11 @@ impl Captured {
     /// The gauge named `name` with exactly one series matching `labels`.
     pub fn gauge(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         let found = self.find(name, labels);
-        assert_eq!(found.len(), 1, "expected one {name} series for {labels:?}, found {found:?}");
+        assert_eq!(
+            found.len(),
+            1,
+            "expected one {name} series for {labels:?}, found {found:?}"
+        );
         match found[0].value {
             DebugValue::Gauge(v) => v.into_inner(),
             ref other => panic!("{name} is not a gauge: {other:?}"),
@@ -120,7 +132,9 @@ impl Captured {
         self.find(name, labels)
             .iter()
             .flat_map(|s| match &s.value {
-                DebugValue::Histogram(values) => values.iter().map(|v| v.into_inner()).collect::<Vec<_>>(),
+                DebugValue::Histogram(values) => {
+                    values.iter().map(|v| v.into_inner()).collect::<Vec<_>>()
+                }
                 other => panic!("{name} is not a histogram: {other:?}"),
             })
             .collect()
@@ -157,10 +171,14 @@ struct FieldMap<'a>(&'a mut BTreeMap<String, Value>);
 
 impl Visit for FieldMap<'_> {
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0.insert(field.name().to_string(), Value::String(format!("{value:?}")));
+        self.0.insert(
+            field.name().to_string(),
+            Value::String(format!("{value:?}")),
+        );
     }
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0.insert(field.name().to_string(), Value::String(value.to_string()));
+        self.0
+            .insert(field.name().to_string(), Value::String(value.to_string()));
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.0.insert(field.name().to_string(), Value::from(value));
@@ -221,10 +239,14 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for CaptureLayer {
 /// on this thread, and returns what it emitted.
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
     let store = Arc::new(Mutex::new(Store::default()));
-    let subscriber = tracing_subscriber::registry().with(CaptureLayer { store: store.clone() });
+    let subscriber = tracing_subscriber::registry().with(CaptureLayer {
+        store: store.clone(),
+    });
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let result = tracing::subscriber::with_default(subscriber, || metrics::with_local_recorder(&recorder, f));
+    let result = tracing::subscriber::with_default(subscriber, || {
+        metrics::with_local_recorder(&recorder, f)
+    });
     let series = snapshotter
         .snapshot()
         .into_vec()
@@ -233,7 +255,10 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
             let (_, key) = key.into_parts();
             Series {
                 name: key.name().to_string(),
-                labels: key.labels().map(|l| (l.key().to_string(), l.value().to_string())).collect(),
+                labels: key
+                    .labels()
+                    .map(|l| (l.key().to_string(), l.value().to_string()))
+                    .collect(),
                 value,
                 unit,
                 description: description.map(|d| d.to_string()),
@@ -241,13 +266,24 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Captured) {
         })
         .collect();
     let store = std::mem::take(&mut *store.lock().unwrap());
-    (result, Captured { spans: store.spans, events: store.events, series })
+    (
+        result,
+        Captured {
+            spans: store.spans,
+            events: store.events,
+            series,
+        },
+    )
 }
 
 /// Like [`capture`], driving a future to completion on a current-thread runtime.
 pub fn capture_async<F: std::future::Future>(future: F) -> (F::Output, Captured) {
     capture(|| {
-        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(future)
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(future)
     })
 }
 

@@ -4,7 +4,7 @@
 
 use observe_spec::{Args, Context};
 use proc_macro2::TokenStream;
-use quote::{quote, ToTokens};
+use quote::{ToTokens, quote};
 use syn::{Attribute, ImplItem, ItemFn, ItemImpl, Meta, Type};
 
 use super::function;
@@ -15,7 +15,10 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
         Ok(base) => base,
         Err(error) => return crate::fallback::with_original(original, error),
     };
-    let context = Context { impl_type: type_name(&block.self_ty), module: None };
+    let context = Context {
+        impl_type: type_name(&block.self_ty),
+        module: None,
+    };
     let mut errors = Vec::new();
     let items = std::mem::take(&mut block.items);
     for item in items {
@@ -69,17 +72,25 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
 
 /// Removes the method's own `#[observe(...)]`, returning its parsed options.
 fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
-    let Some(position) = attrs.iter().position(is_observe_attr) else { return Ok(None) };
+    let Some(position) = attrs.iter().position(is_observe_attr) else {
+        return Ok(None);
+    };
     let attr = attrs.remove(position);
     let tokens = match &attr.meta {
         Meta::Path(_) => TokenStream::new(),
         Meta::List(list) => list.tokens.clone(),
         Meta::NameValue(nv) => {
-            return Err(syn::Error::new_spanned(nv, "write #[observe] or #[observe(option, ...)], not #[observe = ...]"));
+            return Err(syn::Error::new_spanned(
+                nv,
+                "write #[observe] or #[observe(option, ...)], not #[observe = ...]",
+            ));
         }
     };
     if let Some(second) = attrs.iter().find(|a| is_observe_attr(a)) {
-        return Err(syn::Error::new_spanned(second, "a method takes one #[observe(...)]; merge the options into one"));
+        return Err(syn::Error::new_spanned(
+            second,
+            "a method takes one #[observe(...)]; merge the options into one",
+        ));
     }
     observe_spec::args::parse(tokens).map(Some)
 }
@@ -87,7 +98,9 @@ fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
 fn is_observe_attr(attr: &Attribute) -> bool {
     let path = attr.path();
     path.is_ident("observe")
-        || (path.segments.len() == 2 && path.segments[0].ident == "observe" && path.segments[1].ident == "observe")
+        || (path.segments.len() == 2
+            && path.segments[0].ident == "observe"
+            && path.segments[1].ident == "observe")
 }
 
 /// `Cart` for `impl Cart`, `impl<T> Cart<T>` and `impl Trait for Cart`.
@@ -99,4 +112,3 @@ fn type_name(ty: &Type) -> Option<String> {
         _ => None,
     }
 }
-

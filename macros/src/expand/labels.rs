@@ -12,7 +12,6 @@ use syn::spanned::Spanned;
 
 use super::private;
 
-
 /// Statements binding `__observe_combos`, `__observe_combo` and
 /// `__observe_labels`.
 pub fn evaluate(spec: &Spec) -> TokenStream {
@@ -26,7 +25,10 @@ pub fn evaluate(spec: &Spec) -> TokenStream {
     let function = spec.name.display();
     let keys: Vec<&String> = spec.labels.iter().map(|l| &l.key).collect();
     let max_series = spec.max_series as usize;
-    let budget_span = spec.labels.first().map_or_else(Span::call_site, |l| l.key_span);
+    let budget_span = spec
+        .labels
+        .first()
+        .map_or_else(Span::call_site, |l| l.key_span);
 
     let mut generics = Vec::new();
     let mut params = Vec::new();
@@ -83,7 +85,13 @@ pub fn evaluate(spec: &Spec) -> TokenStream {
 /// is a `const` item (so `cargo check` fails), and the values are read
 /// through `<Type as Label>`, every use spanned on the argument so a type
 /// that is not a `Label` gives one error.
-fn evaluate_named(spec: &Spec, function: &str, keys: &[&String], max_series: usize, budget_span: Span) -> TokenStream {
+fn evaluate_named(
+    spec: &Spec,
+    function: &str,
+    keys: &[&String],
+    max_series: usize,
+    budget_span: Span,
+) -> TokenStream {
     let p = private();
     let count = spec.labels.len();
     let mut cards = Vec::new();
@@ -102,7 +110,9 @@ fn evaluate_named(spec: &Spec, function: &str, keys: &[&String], max_series: usi
                 indices.push(quote!(0usize));
                 values.push(quote!(#text));
             }
-            (LabelValue::Expr(_), None) => unreachable!("labels_nameable() checked every expression"),
+            (LabelValue::Expr(_), None) => {
+                unreachable!("labels_nameable() checked every expression")
+            }
         }
     }
     let budget = quote_spanned! {budget_span=>

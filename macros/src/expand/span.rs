@@ -16,9 +16,8 @@ pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
     let p = private();
     let level = format_ident!("{}", spec.level.const_name());
     let name = spec.name.static_part();
-    let otel_name = matches!(spec.name, FunctionName::SelfQualified(_)).then(|| {
-        quote!(otel.name = #p::CallSite::function(&__OBSERVE_SITE, #self_type),)
-    });
+    let otel_name = matches!(spec.name, FunctionName::SelfQualified(_))
+        .then(|| quote!(otel.name = #p::CallSite::function(&__OBSERVE_SITE, #self_type),));
     let flow = &spec.flow;
     let args = spec.params.iter().filter_map(|param| {
         let field = field_name(&param.field_name, param.ident.span());
@@ -41,7 +40,9 @@ pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
         } else {
             match field.sigil {
                 FieldSigil::Value => quote!(#expr),
-                FieldSigil::Display => quote_spanned!(expr.span()=> #p::probe::field_display(&(#expr))),
+                FieldSigil::Display => {
+                    quote_spanned!(expr.span()=> #p::probe::field_display(&(#expr)))
+                }
                 FieldSigil::Debug => quote_spanned!(expr.span()=> #p::probe::field_debug(&(#expr))),
             }
         };
