@@ -72,7 +72,7 @@ fn args_tokens(attr: &Attribute) -> Result<proc_macro2::TokenStream, syn::Error>
         Meta::List(list) => Ok(list.tokens.clone()),
         Meta::NameValue(nv) => Err(syn::Error::new_spanned(
             nv,
-            "expected #[observe] or #[observe(option, ...)]; the options are written in parentheses",
+            "write #[observe] or #[observe(option, ...)], not #[observe = ...]",
         )),
     }
 }
@@ -96,17 +96,20 @@ fn parse_args(scanner: &mut Scanner<'_>, attr: &Attribute) -> Option<Args> {
     }
 }
 
+/// `Cart` for `impl Cart`, `impl<T> Cart<T>` and `impl Trait for Cart`,
+/// as the macro names it.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.to_string()),
+        syn::Type::Reference(reference) => type_name(&reference.elem),
+        syn::Type::Paren(paren) => type_name(&paren.elem),
+        _ => None,
+    }
+}
+
 /// Reads an `impl` block: its type name and its own `#[observe]`.
 pub fn impl_context(scanner: &mut Scanner<'_>, item: &syn::ItemImpl) -> ImplContext {
-    let type_name = match &*item.self_ty {
-        syn::Type::Path(p) => p
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default(),
-        other => other.to_token_stream().to_string(),
-    };
+    let type_name = type_name(&item.self_ty);
     let block_args = item
         .attrs
         .iter()
@@ -140,6 +143,13 @@ pub fn check_fn(
     if own_attr.is_none() && block.is_none() {
         return;
     }
+    // The block's macro takes one attribute per method.
+    if block.is_some()
+        && let Some(second) = attrs.iter().filter(|a| is_observe(a)).nth(1)
+    {
+        let error = syn::Error::new_spanned(second, "a method takes one #[observe(...)]; merge the options into one");
+        return report_errors(scanner, Some(second), error);
+    }
     let own = match own_attr {
         Some(attr) => match parse_args(scanner, attr) {
             Some(args) => Some(args),
@@ -152,9 +162,9 @@ pub fn check_fn(
             if own.opt_out.is_some() {
                 return;
             }
-            (own.over(&block_args), Some(ty))
+            (own.over(&block_args), ty)
         }
-        (None, Some((block_args, ty))) => (block_args, Some(ty)),
+        (None, Some((block_args, ty))) => (block_args, ty),
         (Some(own), None) => (own, None),
         (None, None) => return,
     };

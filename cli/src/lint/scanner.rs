@@ -18,7 +18,7 @@ use super::{labels, observe_attr, secrets};
 /// The enclosing `impl` block, for `#[observe]` on blocks.
 pub struct ImplContext {
     /// `Cart` for `impl Cart`.
-    pub type_name: String,
+    pub type_name: Option<String>,
     /// The block's own `#[observe(...)]` arguments, when it has one.
     pub block_args: Option<observe_spec::Args>,
 }
