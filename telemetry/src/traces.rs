@@ -276,3 +276,19 @@ impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
         self.inner.set_resource(resource);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropped_spans_are_still_recorded_but_not_sampled() {
+        let off = RecordEverything::new(sampler(SamplerConfig::AlwaysOff));
+        let trace_id = TraceId::from(7u128);
+        let result = off.should_sample(None, trace_id, "x", &SpanKind::Internal, &[], &[]);
+        assert_eq!(result.decision, SamplingDecision::RecordOnly);
+        let on = RecordEverything::new(sampler(SamplerConfig::AlwaysOn));
+        let result = on.should_sample(None, trace_id, "x", &SpanKind::Internal, &[], &[]);
+        assert_eq!(result.decision, SamplingDecision::RecordAndSample);
+    }
+}
