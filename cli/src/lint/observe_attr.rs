@@ -147,7 +147,10 @@ pub fn check_fn(
     if block.is_some()
         && let Some(second) = attrs.iter().filter(|a| is_observe(a)).nth(1)
     {
-        let error = syn::Error::new_spanned(second, "a method takes one #[observe(...)]; merge the options into one");
+        let error = syn::Error::new_spanned(
+            second,
+            "a method takes one #[observe(...)]; merge the options into one",
+        );
         return report_errors(scanner, Some(second), error);
     }
     let own = match own_attr {
