@@ -114,6 +114,9 @@ pub fn query(q: &str) -> Result<u32, String> { Ok(q.len() as u32) }
 #[observe(flow = "search", slo(latency = "1s", percentile = 95.0))]
 pub fn rank() {}
 
+#[observe(flow = "search", slo(availability = 99.5))]
+pub fn suggest() {}
+
 #[observe(flow = "reports", name = "Reports::monthly", slo(availability = 90, latency = "2500ms", percentile = 50.0))]
 pub fn monthly() {}
 
