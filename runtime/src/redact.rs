@@ -281,7 +281,7 @@ fn luhn_valid(digits: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// After a secret-named key ending at `end`: skip a closing quote, spaces,

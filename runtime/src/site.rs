@@ -72,13 +72,17 @@ pub enum MetricsMode {
     Local,
 }
 
+/// The calls counter and duration histogram of each outcome of one label
+/// combination, registered at first use.
+type OutcomeSeries = [OnceLock<(Counter, Histogram)>; 4];
+
 /// The handles resolved for the global recorder.
 pub struct SiteHandles {
     recorder: usize,
     /// `flow_calls_in_flight`.
     pub in_flight: Gauge,
     /// Indexed by label combination, then outcome.
-    combos: Box<[[OnceLock<(Counter, Histogram)>; 4]]>,
+    combos: Box<[OutcomeSeries]>,
 }
 
 impl SiteHandles {

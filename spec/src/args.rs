@@ -219,7 +219,7 @@ fn parse_entry(cx: &Ctxt, args: &mut Args, entry: Vec<TokenTree>) {
         MAX_SERIES => {
             let value = expect_number(cx, &key, rest, "max_series = 512").and_then(|(lit, v)| {
                 let is_int = matches!(lit, Lit::Int(_));
-                if !is_int || v < 4.0 || v > 1_000_000.0 {
+                if !is_int || !(4.0..=1_000_000.0).contains(&v) {
                     cx.error_spanned_by(&lit, "`max_series` is a whole number of series between 4 (one per outcome) and 1000000, e.g. max_series = 512");
                     None
                 } else {

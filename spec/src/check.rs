@@ -174,31 +174,31 @@ pub fn fields(cx: &Ctxt, args: &Args) {
 
 /// `flow` follows the flow-name syntax; `name` is not empty.
 pub fn flow_and_name(cx: &Ctxt, args: &Args) {
-    if let Some(flow) = &args.flow {
-        if let Some(problem) = names::flow_problem(&flow.value.value()) {
-            let suggestion: String = flow
-                .value
-                .value()
-                .to_ascii_lowercase()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .take(names::MAX_FLOW_LEN)
-                .collect::<String>()
-                .trim_matches('_')
-                .to_string();
-            let hint = if suggestion.is_empty() {
-                String::new()
-            } else {
-                format!(", e.g. flow = \"{suggestion}\"")
-            };
-            cx.error_spanned_by(&flow.value, format!("invalid flow name: {problem}{hint}"));
-        }
+    if let Some(flow) = &args.flow
+        && let Some(problem) = names::flow_problem(&flow.value.value())
+    {
+        let suggestion: String = flow
+            .value
+            .value()
+            .to_ascii_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(names::MAX_FLOW_LEN)
+            .collect::<String>()
+            .trim_matches('_')
+            .to_string();
+        let hint = if suggestion.is_empty() {
+            String::new()
+        } else {
+            format!(", e.g. flow = \"{suggestion}\"")
+        };
+        cx.error_spanned_by(&flow.value, format!("invalid flow name: {problem}{hint}"));
     }
     if let Some(name) = &args.name {
         let value = name.value.value();

@@ -23,7 +23,7 @@ pub fn parse_micros(text: &str) -> Result<u64, String> {
         format!("`{text}` is not a duration: write a number and a unit, e.g. \"250ms\"")
     })?;
     let micros = value * factor;
-    if !(micros >= 1.0 && micros <= 86_400_000_000.0) {
+    if !(1.0..=86_400_000_000.0).contains(&micros) {
         return Err(format!(
             "`{text}` is out of range: use a duration between 1us and 24h"
         ));

@@ -25,14 +25,14 @@ pub enum Refusal {
 /// Reads the annotated item. Refused shapes get an error pointing at them.
 pub fn classify(tokens: TokenStream) -> Result<Target, Refusal> {
     // A method in a trait definition without a default body.
-    if let Ok(method) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
-        if method.default.is_none() {
-            return Err(Refusal::Unsupported(syn::Error::new_spanned(
-                &method.sig,
-                "#[observe] needs a function body to instrument, and this trait method has none; \
+    if let Ok(method) = syn::parse2::<syn::TraitItemFn>(tokens.clone())
+        && method.default.is_none()
+    {
+        return Err(Refusal::Unsupported(syn::Error::new_spanned(
+            &method.sig,
+            "#[observe] needs a function body to instrument, and this trait method has none; \
                  put #[observe] on the method in each impl (or on the impl block) instead",
-            )));
-        }
+        )));
     }
     if let Ok(item) = syn::parse2::<Item>(tokens.clone()) {
         return match item {

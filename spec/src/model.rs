@@ -381,7 +381,7 @@ fn is_nameable(ty: &Type) -> bool {
                     .segments
                     .iter()
                     .all(|s| s.arguments.is_none() && s.ident != "Self")
-                && p.path.segments.len() >= 1
+                && !p.path.segments.is_empty()
         }
         Type::Paren(p) => is_nameable(&p.elem),
         _ => false,

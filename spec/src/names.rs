@@ -26,7 +26,7 @@ pub fn is_secret_name(name: &str) -> bool {
     let lower = lower.trim_start_matches("r#");
     SECRET_SUBSTRINGS.iter().any(|s| lower.contains(s))
         || lower
-            .split(|c: char| c == '_' || c == '.' || c == '-')
+            .split(['_', '.', '-'])
             .any(|word| SECRET_WORDS.contains(&word))
 }
 

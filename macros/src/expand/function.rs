@@ -64,7 +64,7 @@ fn rewrite(spec: &Spec, mut function: ItemFn) -> TokenStream {
         }}
     };
     let block: Block = syn::parse2(body).expect("generated block parses");
-    function.block = Box::new(block);
+    *function.block = block;
     quote!(#function)
 }
 
