@@ -366,3 +366,22 @@ fn nested_calls_nest_spans() {
     assert_eq!(events[0].span_name.as_deref(), Some("reserve"));
     assert_eq!(events[1].span_name.as_deref(), Some("checkout"));
 }
+
+#[observe(name = "Orders::find", flow = "orders", labels(cached = cached))]
+fn find_order(id: u64, cached: bool) -> u64 {
+    id
+}
+
+#[test]
+fn name_sets_the_span_name_and_function_label() {
+    let (_, captured) = capture(|| {
+        find_order(1, true);
+        find_order(2, false);
+        find_order(3, true);
+    });
+    assert_eq!(captured.spans_named("Orders::find").len(), 3);
+    assert_eq!(captured.spans_named("Orders::find")[0].str("code.function"), Some("Orders::find"));
+    assert_eq!(captured.counter("flow_calls_total", &[("function", "Orders::find"), ("cached", "true")]), 2);
+    assert_eq!(captured.counter("flow_calls_total", &[("function", "Orders::find"), ("cached", "false")]), 1);
+    assert_eq!(captured.completions()[0].str("function"), Some("Orders::find"));
+}
