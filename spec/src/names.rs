@@ -117,6 +117,19 @@ pub fn flow_problem(flow: &str) -> Option<String> {
     None
 }
 
+/// The closest valid flow name to `text`: lowercased, other characters as
+/// `_`, cut to the limit, without leading or trailing `_`. Empty when
+/// nothing usable is left.
+pub fn sanitize_flow(text: &str) -> String {
+    let flow: String = text
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' })
+        .take(MAX_FLOW_LEN)
+        .collect();
+    flow.trim_matches('_').to_string()
+}
+
 /// The flow name a function gets by default: its own name, lowercased.
 pub fn default_flow(fn_name: &str) -> String {
     let name = fn_name.trim_start_matches("r#").to_ascii_lowercase();
