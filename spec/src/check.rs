@@ -177,22 +177,7 @@ pub fn flow_and_name(cx: &Ctxt, args: &Args) {
     if let Some(flow) = &args.flow
         && let Some(problem) = names::flow_problem(&flow.value.value())
     {
-        let suggestion: String = flow
-            .value
-            .value()
-            .to_ascii_lowercase()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(names::MAX_FLOW_LEN)
-            .collect::<String>()
-            .trim_matches('_')
-            .to_string();
+        let suggestion = names::sanitize_flow(&flow.value.value());
         let hint = if suggestion.is_empty() {
             String::new()
         } else {
