@@ -103,10 +103,6 @@ impl Config {
         }
         observe_spec::names::is_high_cardinality_key(key) || self.deny_keys.contains(&lower)
     }
-
-    pub fn is_excluded(&self, path: &Path) -> bool {
-        self.exclude.iter().any(|e| path.starts_with(e))
-    }
 }
 
 /// What a `Cargo.toml` says about itself.

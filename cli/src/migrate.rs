@@ -477,18 +477,7 @@ fn float(value: f64) -> String {
 
 /// An autometrics objective name as a valid flow name.
 fn flow_name(name: &str) -> String {
-    let flow: String = name
-        .to_ascii_lowercase()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(observe_spec::names::MAX_FLOW_LEN)
-        .collect();
+    let flow = observe_spec::names::sanitize_flow(name);
     if flow.is_empty() {
         "default".into()
     } else {

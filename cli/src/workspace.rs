@@ -36,26 +36,37 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<FileEntry>, String> {
     } else {
         paths.to_vec()
     };
-    let mut found: Vec<PathBuf> = Vec::new();
+    // Each file with the root it was found under: a path the user names
+    // explicitly is linted even when a configuration excludes it.
+    let mut found: Vec<(PathBuf, PathBuf)> = Vec::new();
+    // The `exclude` of the manifest a linted directory holds applies to
+    // everything below it, nested workspaces (such as test fixtures) included.
+    let mut root_excludes: Vec<PathBuf> = Vec::new();
     for root in &paths {
         if !root.exists() {
             return Err(format!("{}: no such file or directory", root.display()));
         }
         if root.is_file() {
-            found.push(root.clone());
+            found.push((root.clone(), absolute(root)));
             continue;
         }
-        found.extend(walk(root));
+        root_excludes.extend(manifest_excludes(root)?);
+        found.extend(walk(root).into_iter().map(|path| (path, absolute(root))));
     }
     found.sort();
-    found.dedup();
+    found.dedup_by(|a, b| a.0 == b.0);
 
     let mut packages = Packages::default();
     let mut entries = Vec::with_capacity(found.len());
-    for path in found {
+    for (path, root) in found {
         let absolute = absolute(&path);
+        let excluded_by =
+            |exclude: &PathBuf| absolute.starts_with(exclude) && !root.starts_with(exclude);
+        if root_excludes.iter().any(excluded_by) {
+            continue;
+        }
         let package = packages.for_file(&absolute)?;
-        if package.config.is_excluded(&absolute) {
+        if package.config.exclude.iter().any(excluded_by) {
             continue;
         }
         let module = module_path(&package, &absolute);
@@ -67,6 +78,23 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<FileEntry>, String> {
         });
     }
     Ok(entries)
+}
+
+/// The `exclude` paths of the workspace and package tables of the manifest
+/// in `dir`, if it has one.
+fn manifest_excludes(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let manifest_path = dir.join("Cargo.toml");
+    if !manifest_path.is_file() {
+        return Ok(Vec::new());
+    }
+    let manifest = read_manifest(&manifest_path)?;
+    let dir = absolute(dir);
+    Ok([manifest.workspace_config, manifest.package_config]
+        .into_iter()
+        .flatten()
+        .flat_map(|raw| raw.exclude)
+        .map(|p| dir.join(p))
+        .collect())
 }
 
 /// Walks `root` in parallel, honouring `.gitignore` (also outside a git
