@@ -255,10 +255,20 @@ impl<'l> Observation<'l> {
 }
 
 impl Drop for Observation<'_> {
+    #[inline]
     fn drop(&mut self) {
         if self.done {
             return;
         }
+        self.finish_early();
+    }
+}
+
+impl Observation<'_> {
+    /// A call that ends without an output: a panic unwinding, or a future
+    /// dropped before it was ready.
+    #[cold]
+    fn finish_early(&mut self) {
         let outcome = if std::thread::panicking() {
             Outcome::Panic
         } else {
