@@ -8,7 +8,11 @@ use std::process::Command;
 /// The example binary, built by `cargo test --all-targets` (or built here).
 fn demo_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).unwrap().to_path_buf();
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .unwrap()
+        .to_path_buf();
     let binary = profile_dir.join("examples").join("checkout");
     if !binary.is_file() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -19,13 +23,20 @@ fn demo_binary() -> PathBuf {
             .expect("cargo runs");
         assert!(status.success(), "building the checkout example failed");
     }
-    assert!(binary.is_file(), "no example binary at {}", binary.display());
+    assert!(
+        binary.is_file(),
+        "no example binary at {}",
+        binary.display()
+    );
     binary
 }
 
 #[test]
 fn the_demo_prints_metrics_then_trace_then_logs() {
-    let logs = std::env::temp_dir().join(format!("observe-checkout-demo-test-{}.log", std::process::id()));
+    let logs = std::env::temp_dir().join(format!(
+        "observe-checkout-demo-test-{}.log",
+        std::process::id()
+    ));
     let output = Command::new(demo_binary())
         .args(["--duration", "2", "--rps", "20", "--logs"])
         .arg(&logs)
@@ -34,21 +45,46 @@ fn the_demo_prints_metrics_then_trace_then_logs() {
         .output()
         .expect("the demo runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "exit {:?}\n{stdout}\n{}", output.status, String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
 
-    assert!(!stdout.contains('\x1b'), "colour only on a terminal:\n{stdout}");
+    assert!(
+        !stdout.contains('\x1b'),
+        "colour only on a terminal:\n{stdout}"
+    );
     let red = stdout.find("1. RED per flow").expect("the RED table");
-    let trace = stdout.find("2. Slowest checkout trace").expect("the waterfall");
-    let lines = stdout.find("3. Log lines of trace").expect("the trace's log lines");
+    let trace = stdout
+        .find("2. Slowest checkout trace")
+        .expect("the waterfall");
+    let lines = stdout
+        .find("3. Log lines of trace")
+        .expect("the trace's log lines");
     assert!(red < trace && trace < lines, "{stdout}");
     assert!(stdout.contains("Load: 40 checkout requests"), "{stdout}");
     let table = &stdout[red..trace];
-    let checkout_row = table.lines().find(|l| l.starts_with("checkout  checkout ")).unwrap_or_else(|| panic!("{table}"));
-    assert!(checkout_row.contains(" 40 ") && checkout_row.contains("/s") && checkout_row.contains("ms"), "{checkout_row}");
+    let checkout_row = table
+        .lines()
+        .find(|l| l.starts_with("checkout  checkout "))
+        .unwrap_or_else(|| panic!("{table}"));
+    assert!(
+        checkout_row.contains(" 40 ") && checkout_row.contains("/s") && checkout_row.contains("ms"),
+        "{checkout_row}"
+    );
     assert!(table.contains("POST /checkout"), "{table}");
     let waterfall = &stdout[trace..lines];
-    assert!(waterfall.contains("POST /checkout") && waterfall.contains("└─ checkout"), "{waterfall}");
-    let trace_id = stdout[lines..].split_whitespace().nth(5).expect("the trace id after the heading").to_owned();
+    assert!(
+        waterfall.contains("POST /checkout") && waterfall.contains("└─ checkout"),
+        "{waterfall}"
+    );
+    let trace_id = stdout[lines..]
+        .split_whitespace()
+        .nth(5)
+        .expect("the trace id after the heading")
+        .to_owned();
     assert_eq!(trace_id.len(), 32, "{}", &stdout[lines..]);
     assert!(waterfall.contains(&format!("trace_id {trace_id}")));
 
@@ -56,8 +92,14 @@ fn the_demo_prints_metrics_then_trace_then_logs() {
     let _ = std::fs::remove_file(&logs);
     let mut of_trace = 0;
     for line in text.lines() {
-        let fields: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
-        for secret in ["4111 1111 1111 1111", "4111111111111111", "sk_live_", "correct-horse"] {
+        let fields: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        for secret in [
+            "4111 1111 1111 1111",
+            "4111111111111111",
+            "sk_live_",
+            "correct-horse",
+        ] {
             assert!(!line.contains(secret), "{secret}: {line}");
         }
         if fields["trace_id"] == trace_id.as_str() {

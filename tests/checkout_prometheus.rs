@@ -32,7 +32,11 @@ impl Drop for Prometheus {
 
 fn find_prometheus() -> PathBuf {
     let candidates = std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join("prometheus")).collect::<Vec<_>>())
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join("prometheus"))
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default();
     candidates.into_iter().chain([PathBuf::from("/usr/bin/prometheus")]).find(|p| p.is_file()).unwrap_or_else(|| {
         panic!(
@@ -44,7 +48,11 @@ fn find_prometheus() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_prometheus(binary: &Path, target: &str) -> Prometheus {
@@ -63,21 +71,30 @@ fn start_prometheus(binary: &Path, target: &str) -> Prometheus {
     let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
     let child = Command::new(binary)
         .arg(format!("--config.file={}", config.display()))
-        .arg(format!("--storage.tsdb.path={}", dir.join("data").display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.join("data").display()
+        ))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    Prometheus { child, dir, url: format!("http://127.0.0.1:{port}") }
+    Prometheus {
+        child,
+        dir,
+        url: format!("http://127.0.0.1:{port}"),
+    }
 }
 
 fn encode(query: &str) -> String {
     query
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -94,12 +111,17 @@ async fn query(prometheus: &Prometheus, promql: &str) -> Option<f64> {
 }
 
 /// Polls until `check` accepts the query's value; bounded.
-async fn wait_for(prometheus: &mut Prometheus, promql: &str, check: impl Fn(f64) -> bool) -> Option<f64> {
+async fn wait_for(
+    prometheus: &mut Prometheus,
+    promql: &str,
+    check: impl Fn(f64) -> bool,
+) -> Option<f64> {
     let deadline = Instant::now() + Duration::from_secs(90);
     let mut last = None;
     while Instant::now() < deadline {
         if let Ok(Some(status)) = prometheus.child.try_wait() {
-            let log = std::fs::read_to_string(prometheus.dir.join("prometheus.log")).unwrap_or_default();
+            let log =
+                std::fs::read_to_string(prometheus.dir.join("prometheus.log")).unwrap_or_default();
             panic!("prometheus exited ({status}):\n{log}");
         }
         last = query(prometheus, promql).await;
@@ -114,8 +136,15 @@ async fn wait_for(prometheus: &mut Prometheus, promql: &str, check: impl Fn(f64)
 #[test]
 fn prometheus_scrapes_the_demo() {
     let binary = find_prometheus();
-    let _telemetry = Telemetry::builder().log_writer(LogWriter::new(std::io::sink())).try_init().expect("init");
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _telemetry = Telemetry::builder()
+        .log_writer(LogWriter::new(std::io::sink()))
+        .try_init()
+        .expect("init");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async {
         let services =
             app::start("127.0.0.1:0".parse().unwrap(), "127.0.0.1:0".parse().unwrap(), app::Faults::default())

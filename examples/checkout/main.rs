@@ -41,7 +41,15 @@ fn parse_args() -> Result<Args, String> {
         payment_addr: "127.0.0.1:0".parse().expect("a literal address"),
         logs: Some(std::env::temp_dir().join("observe-checkout-demo.log")),
     };
-    let mut it = std::env::args().skip(1);
+    // `--flag value` and `--flag=value` both work.
+    let mut it = std::env::args()
+        .skip(1)
+        .flat_map(|arg| match arg.split_once('=') {
+            Some((flag, value)) if flag.starts_with("--") => {
+                vec![flag.to_owned(), value.to_owned()]
+            }
+            _ => vec![arg],
+        });
     while let Some(flag) = it.next() {
         let mut value = |name: &str| it.next().ok_or_else(|| format!("{name} needs a value"));
         match flag.as_str() {

@@ -125,6 +125,8 @@ impl Telemetry {
             .with(logs::layer(sink));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
+            // Dropping a runtime inside an async context panics.
+            std::mem::forget(traces.runtime);
             return Err(InitError::AlreadyInitialized);
         }
 
@@ -149,7 +151,7 @@ impl Telemetry {
             provider: Some(traces.provider),
         }));
         // The gRPC exporter's runtime must outlive the provider.
-        if let Some(runtime) = traces._runtime {
+        if let Some(runtime) = traces.runtime {
             std::mem::forget(runtime);
         }
         Ok(TelemetryGuard {

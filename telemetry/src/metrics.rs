@@ -54,15 +54,25 @@ pub(crate) fn install(listen: Option<SocketAddr>) -> Result<PrometheusHandle, St
                 .enable_all()
                 .build()
                 .map_err(|e| format!("metrics listener runtime: {e}"))?;
-            let (recorder, exporter) = {
+            let built = {
                 let _entered = runtime.enter();
-                builder()
-                    .with_http_listener(addr)
-                    .build()
-                    .map_err(|e| format!("metrics listener on {addr}: {e}"))?
+                builder().with_http_listener(addr).build()
             };
-            let handle = recorder.handle();
-            metrics::set_global_recorder(recorder).map_err(|_| already_installed())?;
+            let installed = built
+                .map_err(|e| format!("metrics listener on {addr}: {e}"))
+                .and_then(|(recorder, exporter)| {
+                    let handle = recorder.handle();
+                    metrics::set_global_recorder(recorder).map_err(|_| already_installed())?;
+                    Ok((handle, exporter))
+                });
+            let (handle, exporter) = match installed {
+                Ok(installed) => installed,
+                Err(error) => {
+                    // Dropping a runtime inside an async context panics; this one is idle.
+                    std::mem::forget(runtime);
+                    return Err(error);
+                }
+            };
             std::thread::Builder::new()
                 .name("observe-metrics".into())
                 .spawn(move || {

@@ -73,10 +73,8 @@ pub fn scrub_attribute(attribute: &mut KeyValue) {
                 *text = StringValue::from(clean);
             }
         }
-        Value::I64(number) => {
-            if number_is_secret(&number.to_string()) {
-                attribute.value = Value::String(StringValue::from(REDACTED));
-            }
+        Value::I64(number) if number_is_secret(&number.to_string()) => {
+            attribute.value = Value::String(StringValue::from(REDACTED));
         }
         Value::Array(Array::String(items)) => {
             for text in items.iter_mut() {

@@ -35,7 +35,7 @@ pub(crate) struct Traces {
     pub provider: SdkTracerProvider,
     pub tracer: SdkTracer,
     /// The runtime the gRPC exporter lives on, when `init` ran outside one.
-    pub _runtime: Option<tokio::runtime::Runtime>,
+    pub runtime: Option<tokio::runtime::Runtime>,
 }
 
 pub(crate) fn build(
@@ -69,7 +69,7 @@ pub(crate) fn build(
     Ok(Traces {
         provider,
         tracer,
-        _runtime: runtime,
+        runtime,
     })
 }
 
@@ -136,15 +136,21 @@ fn otlp_exporter(
                         .map_err(|e| format!("OTLP/gRPC runtime: {e}"))?,
                 ),
             };
-            let _entered = own_runtime.as_ref().map(tokio::runtime::Runtime::enter);
+            let entered = own_runtime.as_ref().map(tokio::runtime::Runtime::enter);
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
                 .with_endpoint(endpoint.to_owned())
                 .with_timeout(timeout)
-                .build()
-                .map_err(|e| format!("OTLP/gRPC exporter: {e}"))?;
-            drop(_entered);
-            Ok((exporter, own_runtime))
+                .build();
+            drop(entered);
+            match exporter {
+                Ok(exporter) => Ok((exporter, own_runtime)),
+                Err(error) => {
+                    // Dropping a runtime inside an async context panics; this one is idle.
+                    std::mem::forget(own_runtime);
+                    Err(format!("OTLP/gRPC exporter: {error}"))
+                }
+            }
         }
     }
 }

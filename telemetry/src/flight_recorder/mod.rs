@@ -257,7 +257,7 @@ impl FlightRecorder {
     /// The `limit` slowest kept traces, slowest first.
     pub fn slowest(&self, limit: usize) -> Vec<RecordedTrace> {
         let mut traces = self.traces();
-        traces.sort_by(|a, b| b.duration.cmp(&a.duration));
+        traces.sort_by_key(|trace| std::cmp::Reverse(trace.duration));
         traces.truncate(limit);
         traces
     }
