@@ -64,7 +64,7 @@ fn the_demo_prints_metrics_then_trace_then_logs() {
         .find("3. Log lines of trace")
         .expect("the trace's log lines");
     assert!(red < trace && trace < lines, "{stdout}");
-    assert!(stdout.contains("Load: 40 checkout requests"), "{stdout}");
+    assert!(stdout.contains("Load: 40 checkout requests") && stdout.contains("0 without an answer"), "{stdout}");
     let table = &stdout[red..trace];
     let checkout_row = table
         .lines()

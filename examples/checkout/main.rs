@@ -9,11 +9,13 @@
 //! ```text
 //! cargo run --example checkout -- [--duration 8] [--rps 40] [--serve]
 //!                                 [--shop-addr 127.0.0.1:0] [--payment-addr 127.0.0.1:0]
-//!                                 [--logs PATH | --logs -]
+//!                                 [--faults on|off] [--logs PATH | --logs -]
 //! ```
 //!
 //! JSON logs go to a file (printed at the end) or, with `--logs -`, to stdout.
 
+// Shared with the tests, which use more of it.
+#[allow(dead_code)]
 #[path = "app.rs"]
 mod app;
 mod report;
@@ -30,6 +32,7 @@ struct Args {
     shop_addr: SocketAddr,
     payment_addr: SocketAddr,
     logs: Option<PathBuf>,
+    faults: app::Faults,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -40,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
         shop_addr: "127.0.0.1:0".parse().expect("a literal address"),
         payment_addr: "127.0.0.1:0".parse().expect("a literal address"),
         logs: Some(std::env::temp_dir().join("observe-checkout-demo.log")),
+        faults: app::Faults::default(),
     };
     // `--flag value` and `--flag=value` both work.
     let mut it = std::env::args()
@@ -68,6 +72,17 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| format!("--rps {text}: not a whole number"))?;
             }
             "--serve" => args.serve = true,
+            "--faults" => match value("--faults")?.as_str() {
+                "on" => args.faults = app::Faults::default(),
+                "off" => {
+                    args.faults = app::Faults {
+                        payment_timeout: 0.0,
+                        payment_decline: 0.0,
+                        slow_inventory: 0.0,
+                    }
+                }
+                other => return Err(format!("--faults {other}: use `on` or `off`")),
+            },
             "--shop-addr" => {
                 args.shop_addr = value("--shop-addr")?
                     .parse()
@@ -84,7 +99,7 @@ fn parse_args() -> Result<Args, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "usage: checkout [--duration SECONDS] [--rps N] [--serve] [--shop-addr ADDR] [--payment-addr ADDR] [--logs PATH|-]"
+                    "usage: checkout [--duration SECONDS] [--rps N] [--serve] [--faults on|off] [--shop-addr ADDR] [--payment-addr ADDR] [--logs PATH|-]"
                 );
                 std::process::exit(0);
             }
@@ -94,7 +109,25 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
+/// Piped into `head`, the report stops quietly instead of panicking.
+fn quiet_on_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
+}
+
 fn main() {
+    quiet_on_broken_pipe();
     let args = match parse_args() {
         Ok(args) => args,
         Err(message) => {
@@ -126,14 +159,13 @@ fn main() {
         .build()
         .expect("a Tokio runtime");
     runtime.block_on(async {
-        let services =
-            match app::start(args.shop_addr, args.payment_addr, app::Faults::default()).await {
-                Ok(services) => services,
-                Err(error) => {
-                    eprintln!("checkout: cannot bind the services: {error}");
-                    std::process::exit(1);
-                }
-            };
+        let services = match app::start(args.shop_addr, args.payment_addr, args.faults).await {
+            Ok(services) => services,
+            Err(error) => {
+                eprintln!("checkout: cannot bind the services: {error}");
+                std::process::exit(1);
+            }
+        };
         let colour = std::io::stdout().is_terminal();
         let style = report::Style::new(colour);
         println!(

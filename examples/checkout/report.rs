@@ -56,8 +56,10 @@ pub fn print_load(style: &Style, load: &LoadReport) {
         .iter()
         .map(|(status, n)| format!("{status}×{n}"))
         .collect();
+    let answered = load.sent - load.transport_errors;
+    let server_errors: u64 = load.by_status.range(500..).map(|(_, n)| n).sum();
     println!(
-        "Load: {} checkout requests in {:.1} s; answers {}; {} failed (5xx or no answer).",
+        "Load: {} checkout requests in {:.1} s; {answered} answered ({}); {} without an answer.",
         load.sent,
         load.elapsed.as_secs_f64(),
         if statuses.is_empty() {
@@ -65,9 +67,11 @@ pub fn print_load(style: &Style, load: &LoadReport) {
         } else {
             statuses.join(", ")
         },
-        load.failed()
+        load.transport_errors,
     );
-    let _ = style;
+    if server_errors > 0 {
+        println!("{}", style.dim(&format!("The {server_errors} 5xx answers are the injected payment-provider hangs (run with --faults off to disable them).")));
+    }
 }
 
 // ------------------------------------------------------------- metrics
