@@ -30,6 +30,8 @@ pub enum InitError {
     AlreadyInitialized,
     /// The filter directives do not parse.
     InvalidFilter(String),
+    /// The tracer provider could not be built.
+    Traces(String),
 }
 
 impl fmt::Display for InitError {
@@ -39,6 +41,7 @@ impl fmt::Display for InitError {
                 f.write_str("a global tracing subscriber is already installed")
             }
             InitError::InvalidFilter(message) => write!(f, "invalid log filter: {message}"),
+            InitError::Traces(message) => write!(f, "traces: {message}"),
         }
     }
 }

@@ -106,7 +106,7 @@ impl Telemetry {
                     .warnings
                     .push(format!("{error}; spans are not exported"));
                 settings.otlp_endpoint = None;
-                traces::build(&settings, recorder.as_ref()).map_err(InitError::InvalidFilter)?
+                traces::build(&settings, recorder.as_ref()).map_err(InitError::Traces)?
             }
         };
 
