@@ -154,16 +154,17 @@ fn prometheus_scrapes_the_demo() {
         let load = app::run_load(&services.shop_url(), Duration::from_secs(3), 20).await;
         assert!(load.sent > 0);
 
-        let calls = r#"sum(flow_calls_total{flow="checkout",function="checkout"})"#;
+        // One `checkout` call (the only function of the `checkout` flow) per request.
+        let calls = r#"sum(flow_calls_total{flow="checkout"})"#;
         let seen = wait_for(&mut prometheus, calls, |v| v == load.sent as f64).await;
         assert_eq!(seen, Some(load.sent as f64), "{calls} after a load of {} requests", load.sent);
 
-        let p99 = r#"histogram_quantile(0.99, sum by (le) (flow_call_duration_seconds_bucket{function="checkout"}))"#;
+        let p99 = r#"histogram_quantile(0.99, sum by (le) (flow_call_duration_seconds_bucket{flow="checkout"}))"#;
         let value = wait_for(&mut prometheus, p99, f64::is_finite).await;
         assert!(value.is_some_and(|v| v.is_finite() && v > 0.0), "{p99} = {value:?}");
 
         // The SLO boundary the alert-rule generator relies on is a real bucket.
-        let at_300ms = r#"sum(flow_call_duration_seconds_bucket{function="checkout",le="0.3"})"#;
+        let at_300ms = r#"sum(flow_call_duration_seconds_bucket{flow="checkout",le="0.3"})"#;
         let under = wait_for(&mut prometheus, at_300ms, |v| v > 0.0).await;
         assert!(under.is_some_and(|v| v <= load.sent as f64), "{at_300ms} = {under:?}");
 

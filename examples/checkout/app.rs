@@ -121,7 +121,7 @@ async fn checkout(
     Ok(amount_cents)
 }
 
-#[observe(flow = "checkout", skip(shop), slow = "100ms")]
+#[observe(flow = "inventory", skip(shop), slow = "100ms")]
 async fn reserve_inventory(shop: &Shop, sku: u32, quantity: u32) -> Result<(), CheckoutError> {
     let query_ms = if chance(shop.faults.slow_inventory) {
         150 + (sku as u64 * 17) % 200
@@ -144,7 +144,7 @@ async fn reserve_inventory(shop: &Shop, sku: u32, quantity: u32) -> Result<(), C
 }
 
 /// Up to three attempts, 250 ms each: a hanging provider makes retries pile up.
-#[observe(flow = "checkout", skip(shop), slow = "300ms")]
+#[observe(flow = "payment", skip(shop), slow = "300ms")]
 async fn authorize_payment(
     shop: &Shop,
     amount_cents: u64,
@@ -165,7 +165,7 @@ async fn authorize_payment(
     }
 }
 
-#[observe(flow = "checkout", skip(shop))]
+#[observe(flow = "payment", skip(shop))]
 async fn call_payment_provider(
     shop: &Shop,
     payment_key: u64,
@@ -195,7 +195,7 @@ async fn call_payment_provider(
     }
 }
 
-#[observe(flow = "checkout", hash(email))]
+#[observe(flow = "notification", hash(email))]
 async fn send_confirmation(email: &str, auth_code: &str) {
     tokio::time::sleep(Duration::from_millis(3)).await;
     tracing::info!(auth_code, "confirmation e-mail queued");
@@ -244,7 +244,7 @@ pub fn shop_router(payment_url: String, faults: Faults) -> Router {
 
 // ------------------------------------------------------------- payment
 
-#[observe(flow = "payment", slow = "200ms")]
+#[observe(flow = "payment_provider", slow = "200ms")]
 async fn authorize(
     amount_cents: u64,
     card_number: &str,

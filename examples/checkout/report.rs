@@ -203,7 +203,7 @@ pub fn print_red(style: &Style, metrics: &str, window: Duration) {
     println!(
         "{}",
         style.title(&format!(
-            "{:<9} {:<22} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8}",
+            "{:<17} {:<22} {:>7} {:>9} {:>8} {:>8} {:>8} {:>8}",
             "flow", "function", "calls", "rate", "errors", "p50", "p95", "p99"
         ))
     );
@@ -228,7 +228,7 @@ pub fn print_red(style: &Style, metrics: &str, window: Duration) {
             p99_text
         };
         println!(
-            "{:<9} {:<22} {:>7} {:>7.1}/s {} {:>8} {:>8} {}",
+            "{:<17} {:<22} {:>7} {:>7.1}/s {} {:>8} {:>8} {}",
             flow,
             function,
             red.calls,

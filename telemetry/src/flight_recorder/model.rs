@@ -182,6 +182,7 @@ impl SpanRecord {
             _ => None,
         };
         from_events
+            .or_else(|| self.attribute("error.message").map(str::to_owned))
             .or(description)
             .or_else(|| self.attribute("error.type").map(str::to_owned))
             .or_else(|| {
