@@ -3,12 +3,12 @@
 //! recorder.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::trace::SdkTracerProvider;
-use tracing_subscriber::{EnvFilter, Registry, reload};
+use tracing_subscriber::EnvFilter;
 
 use crate::flight_recorder::FlightRecorder;
 
@@ -66,35 +66,53 @@ pub(crate) fn env_filter(directives: &str) -> Result<EnvFilter, InitError> {
         .map_err(|e| InitError::InvalidFilter(format!("{directives:?}: {e}")))
 }
 
+type Reload = dyn Fn(&str) -> Result<(), InitError> + Send + Sync;
+
 /// Changes the log filter at run time, without a restart.
 #[derive(Clone)]
 pub struct LogFilterHandle {
-    handle: reload::Handle<EnvFilter, Registry>,
+    reload: Arc<Reload>,
+    current: Arc<Mutex<String>>,
 }
 
 impl fmt::Debug for LogFilterHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("LogFilterHandle")
+        f.debug_struct("LogFilterHandle")
+            .field("current", &self.current())
+            .finish()
     }
 }
 
 impl LogFilterHandle {
-    pub(crate) fn new(handle: reload::Handle<EnvFilter, Registry>) -> Self {
-        LogFilterHandle { handle }
+    /// `reload` swaps the filters of every output for ones built from
+    /// the given directives.
+    pub(crate) fn new(
+        directives: &str,
+        reload: impl Fn(&str) -> Result<(), InitError> + Send + Sync + 'static,
+    ) -> Self {
+        LogFilterHandle {
+            reload: Arc::new(reload),
+            current: Arc::new(Mutex::new(directives.to_owned())),
+        }
     }
 
     /// Replaces the filter with `directives` (`RUST_LOG` syntax, e.g.
     /// `"info,shop::payment=debug"`).
     pub fn set(&self, directives: &str) -> Result<(), InitError> {
-        let filter = env_filter(directives)?;
-        self.handle
-            .reload(filter)
-            .map_err(|e| InitError::InvalidFilter(e.to_string()))
+        (self.reload)(directives)?;
+        *self
+            .current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = directives.to_owned();
+        Ok(())
     }
 
-    /// The filter in force, as text.
-    pub fn current(&self) -> Option<String> {
-        self.handle.with_current(|filter| filter.to_string()).ok()
+    /// The directives in force.
+    pub fn current(&self) -> String {
+        self.current
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }
 

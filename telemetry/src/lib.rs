@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod filter;
 pub mod flight_recorder;
 mod guard;
 #[cfg(feature = "http")]
@@ -26,6 +27,7 @@ mod traces;
 
 use std::sync::Arc;
 
+use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
@@ -84,14 +86,16 @@ impl Telemetry {
             return Err(InitError::AlreadyInitialized);
         }
         let mut settings = self.resolve();
-        let filter = match guard::env_filter(&settings.log_filter) {
-            Ok(filter) => filter,
+        let directives = match guard::env_filter(&settings.log_filter) {
+            Ok(_) => settings.log_filter.clone(),
             Err(error) => {
                 settings.warnings.push(format!("{error}; using `info`"));
-                guard::env_filter("info")?
+                "info".to_owned()
             }
         };
-        let (filter, filter_handle) = reload::Layer::new(filter);
+        // One filter per output, reloaded together (see `filter`).
+        let (log_filter, log_reload) = reload::Layer::new(guard::env_filter(&directives)?);
+        let (trace_filter, trace_reload) = reload::Layer::new(guard::env_filter(&directives)?);
 
         let recorder = settings.flight_recorder.enabled.then(|| {
             FlightRecorder::new(
@@ -120,9 +124,12 @@ impl Telemetry {
             recorder: recorder.clone(),
         });
         let subscriber = Registry::default()
-            .with(filter)
-            .with(tracing_opentelemetry::layer().with_tracer(traces.tracer.clone()))
-            .with(logs::layer(sink));
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(traces.tracer.clone())
+                    .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
+            )
+            .with(logs::layer(sink).with_filter(filter::InfoFloor::spans(log_filter)));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
             // Dropping a runtime inside an async context panics.
@@ -145,7 +152,16 @@ impl Telemetry {
         }
         let installed = guard::set_installed(Arc::new(guard::Installed {
             service_name: settings.service_name,
-            filter: Some(LogFilterHandle::new(filter_handle)),
+            filter: Some(LogFilterHandle::new(&directives, move |directives| {
+                let reload =
+                    |e: tracing_subscriber::reload::Error| InitError::InvalidFilter(e.to_string());
+                log_reload
+                    .reload(guard::env_filter(directives)?)
+                    .map_err(reload)?;
+                trace_reload
+                    .reload(guard::env_filter(directives)?)
+                    .map_err(reload)
+            })),
             metrics,
             recorder,
             provider: Some(traces.provider),

@@ -97,8 +97,15 @@ fn one_process_end_to_end() {
 
     // The run-time filter.
     guard.set_log_filter("warn").expect("valid directives");
+    assert_eq!(guard.log_filter().unwrap().current(), "warn");
     tracing::info!("filtered out");
     tracing::warn!("still shown");
+    // Quieter logs keep the request's span: its WARN lines still carry
+    // the request id and the trace id.
+    tracing::info_span!("quiet_request", request_id = "req-2").in_scope(|| {
+        tracing::info!("filtered out too");
+        tracing::warn!("warned inside a request");
+    });
     guard.set_log_filter("info").unwrap();
     assert!(guard.set_log_filter("info,[").is_err());
 
@@ -133,7 +140,7 @@ fn one_process_end_to_end() {
     }
     let in_request: Vec<_> = parsed
         .iter()
-        .filter(|f| f.get("request_id").is_some())
+        .filter(|f| f.get("request_id").is_some_and(|id| id == "req-1"))
         .collect();
     assert_eq!(in_request.len(), 2, "{lines:#?}");
     for fields in &in_request {
@@ -151,7 +158,17 @@ fn one_process_end_to_end() {
     assert_eq!(failed["card_number"], "[REDACTED]");
     let weird = parsed.iter().find(|f| f.get("weird").is_some()).unwrap();
     assert!(weird["weird"].as_str().unwrap().contains("unicode é ✓"));
-    assert!(!parsed.iter().any(|f| f["message"] == "filtered out"));
+    assert!(
+        !parsed
+            .iter()
+            .any(|f| f["message"] == "filtered out" || f["message"] == "filtered out too")
+    );
+    let quiet = parsed
+        .iter()
+        .find(|f| f["message"] == "warned inside a request")
+        .unwrap();
+    assert_eq!(quiet["request_id"], "req-2");
+    assert_eq!(quiet["trace_id"].as_str().map(str::len), Some(32));
     assert!(parsed.iter().any(|f| f["message"] == "still shown"));
     assert!(
         parsed
