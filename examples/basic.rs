@@ -51,7 +51,8 @@ fn reserve(sku: u32) -> Result<(), CheckoutError> {
 fn main() {
     // The key behind `hash(email)`: in production, set OBSERVE_HASH_KEY to the
     // same secret on every instance instead.
-    observe::set_hash_key(b"basic-example-key".to_vec()).expect("set before the first hashed value");
+    observe::set_hash_key(b"basic-example-key".to_vec())
+        .expect("set before the first hashed value");
 
     // Metrics: the Prometheus exporter, with real buckets for the latency histogram.
     let recorder = PrometheusBuilder::new()

@@ -380,8 +380,26 @@ fn name_sets_the_span_name_and_function_label() {
         find_order(3, true);
     });
     assert_eq!(captured.spans_named("Orders::find").len(), 3);
-    assert_eq!(captured.spans_named("Orders::find")[0].str("code.function"), Some("Orders::find"));
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Orders::find"), ("cached", "true")]), 2);
-    assert_eq!(captured.counter("flow_calls_total", &[("function", "Orders::find"), ("cached", "false")]), 1);
-    assert_eq!(captured.completions()[0].str("function"), Some("Orders::find"));
+    assert_eq!(
+        captured.spans_named("Orders::find")[0].str("code.function"),
+        Some("Orders::find")
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("function", "Orders::find"), ("cached", "true")]
+        ),
+        2
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("function", "Orders::find"), ("cached", "false")]
+        ),
+        1
+    );
+    assert_eq!(
+        captured.completions()[0].str("function"),
+        Some("Orders::find")
+    );
 }

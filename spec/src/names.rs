@@ -124,7 +124,13 @@ pub fn sanitize_flow(text: &str) -> String {
     let flow: String = text
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(MAX_FLOW_LEN)
         .collect();
     flow.trim_matches('_').to_string()
