@@ -176,6 +176,20 @@ impl<'l> Observation<'l> {
         self.record(elapsed.as_secs_f64(), outcome, ret.as_deref());
     }
 
+    /// Finishes the call if it is observed. Taking the `Option` by value
+    /// means nothing is left to drop when nothing listens, so the common
+    /// unobserved path calls no drop glue.
+    #[inline(always)]
+    pub fn finish_if_observed<T: ?Sized>(
+        observation: Option<Self>,
+        value: &T,
+        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
+    ) {
+        if let Some(mut observation) = observation {
+            observation.finish(value, classify);
+        }
+    }
+
     fn record(&self, seconds: f64, outcome: Outcome, ret: Option<&str>) {
         let meta = self.site.meta();
         let index = outcome.index();

@@ -57,9 +57,7 @@ fn rewrite(spec: &Spec, mut function: ItemFn) -> TokenStream {
                 let __observe_entered = __observe.as_ref().map(#p::Observation::enter);
                 #p::call_once(move || { #fake_return #(#stmts)* })
             };
-            if let ::core::option::Option::Some(observation) = &mut __observe {
-                observation.finish(&__observe_ret, #classify);
-            }
+            #p::Observation::finish_if_observed(__observe, &__observe_ret, #classify);
             __observe_ret
         }}
     };
