@@ -58,7 +58,7 @@ pub mod __private {
 pub use observe_telemetry::http;
 #[cfg(feature = "init")]
 pub use observe_telemetry::{
-    FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat, LogWriter,
-    OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
-    WaterfallStyle, flight_recorder, init, metrics_handle,
+    CapturedLogs, FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat,
+    LogWriter, OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry,
+    TelemetryGuard, WaterfallStyle, flight_recorder, init, metrics_handle,
 };

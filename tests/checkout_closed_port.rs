@@ -6,24 +6,9 @@
 #[path = "../examples/checkout/app.rs"]
 mod app;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use observe::{LogWriter, Telemetry};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Resident memory in KiB, from /proc.
 fn rss_kib() -> u64 {
@@ -51,9 +36,9 @@ fn a_closed_port_costs_the_application_nothing() {
         );
         std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
     }
-    let logs = Buffer::default();
+    let (log_writer, logs) = LogWriter::memory();
     let telemetry = Telemetry::builder()
-        .log_writer(LogWriter::new(logs.clone()))
+        .log_writer(log_writer)
         .try_init()
         .expect("init");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -106,7 +91,7 @@ fn a_closed_port_costs_the_application_nothing() {
         "resident memory grew by {growth} KiB between runs: {rss:?}"
     );
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let warnings: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("OTLP trace export failed"))

@@ -9,7 +9,6 @@
 mod app;
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,19 +24,6 @@ use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
 use serde_json::Value;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Every export request the receiver got.
 #[derive(Clone, Default)]
@@ -111,10 +97,10 @@ async fn run() {
             .await
     });
 
-    let logs = Buffer::default();
+    let (log_writer, logs) = LogWriter::memory();
     let telemetry = Telemetry::builder()
         .service_version("9.9.9")
-        .log_writer(LogWriter::new(logs.clone()))
+        .log_writer(log_writer)
         .otlp_endpoint(endpoint)
         .otlp_protocol(OtlpProtocol::Grpc)
         .try_init()
@@ -255,7 +241,7 @@ async fn run() {
     }
 
     // The captured logs.
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let trace_ids: HashSet<String> = spans.iter().map(|s| hex(&s.trace_id)).collect();
     let mut request_ids_by_trace: HashMap<String, HashSet<String>> = HashMap::new();
     let mut failed_call_lines = HashSet::new();

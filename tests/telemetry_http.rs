@@ -3,8 +3,7 @@
 //! histogram with route templates, `/healthz`, `/readyz`, `/metrics` and
 //! `/debug/traces`.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::Path;
@@ -12,19 +11,6 @@ use axum::http::HeaderMap;
 use axum::routing::get;
 use observe::{LogWriter, Telemetry};
 use serde_json::Value;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 async fn serve(app: Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -42,10 +28,10 @@ fn trace_id_of(traceparent: &str) -> &str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn layer_routes_and_client() {
-    let logs = Buffer::default();
+    let (log_writer, logs) = LogWriter::memory();
     let _telemetry = Telemetry::builder()
         .service_name("http-test")
-        .log_writer(LogWriter::new(logs.clone()))
+        .log_writer(log_writer)
         .try_init()
         .expect("init");
 
@@ -284,7 +270,7 @@ async fn layer_routes_and_client() {
     assert!(traces["slowest"].is_array());
 
     // Every log line of a request carries its request id and trace id.
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let lines: Vec<Value> = text
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())

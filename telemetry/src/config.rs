@@ -71,6 +71,40 @@ impl SamplerConfig {
 #[derive(Clone)]
 pub struct LogWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
 
+/// The lines a [`LogWriter::memory`] writer received.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// Every line written so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.text().lines().map(str::to_owned).collect()
+    }
+}
+
+impl Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 impl LogWriter {
     /// Writes lines to `writer`.
     pub fn new(writer: impl Write + Send + 'static) -> Self {
@@ -85,6 +119,13 @@ impl LogWriter {
     /// Writes lines to stderr.
     pub fn stderr() -> Self {
         LogWriter::new(io::stderr())
+    }
+
+    /// Keeps lines in memory, for tests: the writer, and the handle that
+    /// reads what was written.
+    pub fn memory() -> (Self, CapturedLogs) {
+        let logs = CapturedLogs::default();
+        (LogWriter::new(logs.clone()), logs)
     }
 
     pub(crate) fn write_line(&self, line: &str) {

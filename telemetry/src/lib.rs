@@ -31,7 +31,7 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
-pub use config::{LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+pub use config::{CapturedLogs, LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
 pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
 pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
 pub use logs::{ordered_json, pretty_line};

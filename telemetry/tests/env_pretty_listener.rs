@@ -2,22 +2,8 @@
 //! `OTEL_TRACES_SAMPLER=always_off` read from the environment.
 
 use std::io::{Read, Write};
-use std::sync::{Arc, Mutex};
 
 use observe_telemetry::{LogWriter, Telemetry};
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn get(addr: &str, path: &str) -> String {
     let mut stream = std::net::TcpStream::connect(addr).expect("the metrics listener accepts");
@@ -47,10 +33,10 @@ fn environment_variables_are_honoured() {
         std::env::set_var("OTEL_TRACES_SAMPLER", "always_off");
         std::env::set_var("OTEL_SERVICE_NAME", "from-env");
     }
-    let logs = Buffer::default();
+    let (log_writer, logs) = LogWriter::memory();
     let guard = Telemetry::builder()
         .service_name("from-builder")
-        .log_writer(LogWriter::new(logs.clone()))
+        .log_writer(log_writer)
         .colour(false)
         .try_init()
         .unwrap();
@@ -67,7 +53,7 @@ fn environment_variables_are_honoured() {
     drop(span);
     tracing::info!(target: "other_crate", "filtered out by RUST_LOG");
 
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(

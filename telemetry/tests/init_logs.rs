@@ -1,34 +1,8 @@
 //! `init` end to end in one process: the JSON lines, redaction on the log
 //! and span paths, the run-time filter, and the flight recorder.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use observe_telemetry::{LogWriter, Telemetry};
 use serde_json::Value;
-
-#[derive(Clone, Default)]
-struct Buffer(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Buffer {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buffer {
-    fn lines(&self) -> Vec<String> {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
 
 const SECRETS: &[&str] = &[
     "hunter2",
@@ -42,12 +16,12 @@ const SECRETS: &[&str] = &[
 
 #[test]
 fn one_process_end_to_end() {
-    let buffer = Buffer::default();
+    let (log_writer, buffer) = LogWriter::memory();
     let guard = Telemetry::builder()
         .service_name("svc")
         .service_version("1.2.3")
         .environment("test")
-        .log_writer(LogWriter::new(buffer.clone()))
+        .log_writer(log_writer)
         .log_filter("info")
         .try_init()
         .expect("first init");
