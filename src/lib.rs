@@ -44,6 +44,7 @@ pub mod __private {
     pub use observe_runtime::probe;
     pub use observe_runtime::redact::REDACTED;
     pub use observe_runtime::site::{CallSite, SiteMeta, SloMeta};
+    pub use observe_runtime::span_callsite::SpanCallsite;
 
     /// Calls the body closure once. Taking `FnOnce` lets the body return
     /// borrows of captured arguments, as the original function could.

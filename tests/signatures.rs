@@ -576,7 +576,10 @@ fn every_shape_compiles_runs_and_records() {
         .into_iter()
         .find(|e| e.str("flow") == Some("s42_authorize"))
         .unwrap();
-    assert_eq!(authorize.span_name.as_deref(), Some("s42_authorize"));
+    assert_eq!(
+        authorize.span_name.as_deref(),
+        Some("Gateway::s42_authorize")
+    );
 }
 
 #[test]

@@ -302,9 +302,22 @@ fn methods_are_named_by_type() {
         ),
         1
     );
-    let reserve = captured.spans_named("reserve")[0];
+    // The span itself is named Type::method too, though the attribute could not see the impl.
+    let reserve = captured.spans_named("Warehouse::reserve")[0];
     assert_eq!(reserve.str("code.function"), Some("Warehouse::reserve"));
-    assert_eq!(reserve.str("otel.name"), Some("Warehouse::reserve"));
+    assert_eq!(reserve.str("flow"), Some("inventory"));
+    assert_eq!(reserve.target, "spans_and_logs");
+    assert_eq!(reserve.level, Level::INFO);
+    let event = captured
+        .completions()
+        .into_iter()
+        .find(|e| e.str("function") == Some("Warehouse::reserve"))
+        .unwrap();
+    assert_eq!(
+        event.span_name.as_deref(),
+        Some("Warehouse::reserve"),
+        "the completion event is inside it"
+    );
     assert_eq!(reserve.field("sku"), Some(&serde_json::json!(1)));
     // An associated function annotated alone keeps its name.
     assert_eq!(

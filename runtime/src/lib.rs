@@ -16,6 +16,7 @@ pub mod probe;
 pub mod redact;
 pub mod sampling;
 pub mod site;
+pub mod span_callsite;
 
 pub use catalog::{FunctionInfo, SloInfo, catalog};
 pub use hash::{HashKeyError, set_hash_key};

@@ -15,25 +15,114 @@ use super::private;
 pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
     let p = private();
     let level = format_ident!("{}", spec.level.const_name());
+    let fields = fields(spec, self_type);
+    let probes = quote! {
+        #[allow(unused_imports)]
+        use #p::probe::{
+            HashDebug as _, HashDisplay as _, HashNothing as _, RecordDebug as _, RecordNative as _,
+            RecordNothing as _, RecordText as _,
+        };
+    };
+    if matches!(spec.name, FunctionName::SelfQualified(_)) {
+        return run_time_named(&level, &fields, self_type, probes);
+    }
     let name = spec.name.static_part();
-    let otel_name = matches!(spec.name, FunctionName::SelfQualified(_))
-        .then(|| quote!(otel.name = #p::CallSite::function(&__OBSERVE_SITE, #self_type),));
+    let pairs = fields
+        .iter()
+        .map(|(_, tokens, value)| quote!(#tokens = #value,));
+    quote! {{
+        #probes
+        #p::tracing::span!(
+            target: ::core::module_path!(),
+            #p::tracing::Level::#level,
+            #name,
+            #(#pairs)*
+        )
+    }}
+}
+
+/// A method annotated on its own: its span is named `Type::method`, known
+/// from `Self` at run time, through a call site built at first use.
+fn run_time_named(
+    level: &Ident,
+    fields: &[(String, TokenStream, TokenStream)],
+    self_type: &TokenStream,
+    probes: TokenStream,
+) -> TokenStream {
+    let p = private();
+    let names = fields.iter().map(|(name, _, _)| name);
+    let count = fields.len();
+    let values = fields.iter().enumerate().map(|(i, (_, _, value))| {
+        quote!((&__observe_fields[#i], ::core::option::Option::Some(&(#value) as &dyn #p::tracing::field::Value)))
+    });
+    quote! {{
+        #probes
+        static __OBSERVE_SPAN: #p::SpanCallsite = #p::SpanCallsite::new(
+            #p::tracing::Level::#level,
+            ::core::module_path!(),
+            ::core::file!(),
+            ::core::line!(),
+            &[#(#names),*],
+        );
+        match __OBSERVE_SPAN.enabled_metadata(#p::CallSite::function(&__OBSERVE_SITE, #self_type)) {
+            ::core::option::Option::Some(metadata) => {
+                let field_set = metadata.fields();
+                let mut field_iter = field_set.iter();
+                let __observe_fields: [#p::tracing::field::Field; #count] =
+                    ::core::array::from_fn(|_| field_iter.next().expect("one field per name"));
+                #p::tracing::Span::new(metadata, &field_set.value_set(&[#(#values),*]))
+            }
+            ::core::option::Option::None => #p::tracing::Span::none(),
+        }
+    }}
+}
+
+/// Every span field in order: its name, its tokens for `span!`, its value.
+fn fields(spec: &Spec, self_type: &TokenStream) -> Vec<(String, TokenStream, TokenStream)> {
+    let p = private();
     let flow = &spec.flow;
-    let args = spec.params.iter().filter_map(|param| {
-        let field = field_name(&param.field_name, param.ident.span());
+    let mut out: Vec<(String, TokenStream, TokenStream)> = vec![
+        ("flow".into(), quote!(flow), quote!(#flow)),
+        (
+            "code.function".into(),
+            quote!(code.function),
+            quote!(#p::CallSite::function(&__OBSERVE_SITE, #self_type)),
+        ),
+        (
+            "code.namespace".into(),
+            quote!(code.namespace),
+            quote!(::core::module_path!()),
+        ),
+        (
+            "otel.status_code".into(),
+            quote!(otel.status_code),
+            quote!(#p::tracing::field::Empty),
+        ),
+        (
+            "error.type".into(),
+            quote!(error.type),
+            quote!(#p::tracing::field::Empty),
+        ),
+    ];
+    for param in &spec.params {
         let ident = &param.ident;
         let value = match param.recording {
-            Recording::Skipped => return None,
-            Recording::Value => quote_spanned!(ident.span()=> (&&&&#p::probe::Probe(&#ident)).observe_arg()),
+            Recording::Skipped => continue,
+            Recording::Value => {
+                quote_spanned!(ident.span()=> (&&&&#p::probe::Probe(&#ident)).observe_arg())
+            }
             Recording::Redacted | Recording::RedactedByName => quote!(#p::REDACTED),
             Recording::Hashed => {
                 quote_spanned!(ident.span()=> #p::probe::hashed((&&&#p::probe::Probe(&#ident)).observe_hash()))
             }
         };
-        Some(quote!(#field = #value,))
-    });
-    let fields = spec.fields.iter().map(|field| {
-        let key = field_name(&field.key, field.value.span());
+        out.push((
+            param.field_name.clone(),
+            field_name(&param.field_name, ident.span()),
+            value,
+        ));
+    }
+    for field in &spec.fields {
         let expr = &field.value;
         let value = if field.redacted {
             quote!(#p::REDACTED)
@@ -46,28 +135,15 @@ pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
                 FieldSigil::Debug => quote_spanned!(expr.span()=> #p::probe::field_debug(&(#expr))),
             }
         };
-        quote!(#key = #value,)
-    });
-    quote! {{
-        #[allow(unused_imports)]
-        use #p::probe::{
-            HashDebug as _, HashDisplay as _, HashNothing as _, RecordDebug as _, RecordNative as _,
-            RecordNothing as _, RecordText as _,
-        };
-        #p::tracing::span!(
-            target: ::core::module_path!(),
-            #p::tracing::Level::#level,
-            #name,
-            flow = #flow,
-            code.function = #p::CallSite::function(&__OBSERVE_SITE, #self_type),
-            code.namespace = ::core::module_path!(),
-            #otel_name
-            otel.status_code = #p::tracing::field::Empty,
-            error.type = #p::tracing::field::Empty,
-            #(#args)*
-            #(#fields)*
-        )
-    }}
+        let name = field
+            .key
+            .split('.')
+            .map(|part| part.trim_start_matches("r#"))
+            .collect::<Vec<_>>()
+            .join(".");
+        out.push((name, field_name(&field.key, expr.span()), value));
+    }
+    out
 }
 
 /// A possibly dotted field name as `tracing` macro tokens (`order.total`).
