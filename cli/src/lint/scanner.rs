@@ -186,11 +186,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
-        let anchor = item
-            .attrs
-            .first()
-            .map(|a| a.pound_token.span)
-            .unwrap_or(item.sig.fn_token.span);
+        let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
             observe_attr::check_fn(this, &item.attrs, &item.sig, false);
             secrets::check_instrument(this, &item.attrs, &item.sig);
@@ -202,11 +198,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
         let saved = self.impl_cx.take();
-        let anchor = item
-            .attrs
-            .first()
-            .map(|a| a.pound_token.span)
-            .unwrap_or(item.impl_token.span);
+        let anchor = item_anchor(&item.attrs, item.impl_token.span);
         self.with_anchor(Some(anchor), |this| {
             this.impl_cx = Some(observe_attr::impl_context(this, item));
         });
@@ -215,11 +207,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
-        let anchor = item
-            .attrs
-            .first()
-            .map(|a| a.pound_token.span)
-            .unwrap_or(item.sig.fn_token.span);
+        let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
             observe_attr::check_fn(this, &item.attrs, &item.sig, true);
             secrets::check_instrument(this, &item.attrs, &item.sig);
@@ -230,11 +218,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
-        let anchor = item
-            .attrs
-            .first()
-            .map(|a| a.pound_token.span)
-            .unwrap_or(item.sig.fn_token.span);
+        let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
             observe_attr::check_trait_fn(this, item);
             secrets::check_instrument(this, &item.attrs, &item.sig);
@@ -297,4 +281,10 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
         labels::check_call(self, call);
         visit::visit_expr_call(self, call);
     }
+}
+
+/// Where an item's findings anchor for suppression comments: its first
+/// attribute, else the given token.
+fn item_anchor(attrs: &[syn::Attribute], fallback: proc_macro2::Span) -> proc_macro2::Span {
+    attrs.first().map_or(fallback, |a| a.pound_token.span)
 }
