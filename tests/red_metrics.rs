@@ -333,3 +333,47 @@ fn catalog_lists_functions_and_their_slos() {
         0.3
     );
 }
+
+/// A hand-written `Label`: the values and `label` are enough.
+#[derive(Clone, Copy)]
+enum Channel {
+    Web,
+    Mobile,
+}
+
+impl observe::Label for Channel {
+    const VALUES: &'static [&'static str] = &["web", "mobile"];
+
+    fn label(&self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Mobile => "mobile",
+        }
+    }
+}
+
+#[observe(flow = "browse", labels(channel = channel))]
+fn browse(channel: Channel) {}
+
+#[test]
+fn hand_written_labels_work() {
+    let (_, captured) = capture(|| {
+        browse(Channel::Mobile);
+        browse(Channel::Web);
+        browse(Channel::Mobile);
+    });
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "browse"), ("channel", "mobile")]
+        ),
+        2
+    );
+    assert_eq!(
+        captured.counter(
+            "flow_calls_total",
+            &[("flow", "browse"), ("channel", "web")]
+        ),
+        1
+    );
+}

@@ -21,9 +21,21 @@ pub trait Label {
     /// The label value of `self`; always one of [`Label::VALUES`].
     fn label(&self) -> &'static str;
 
-    /// The position of [`Label::label`] in [`Label::VALUES`].
-    fn label_index(&self) -> usize;
+    /// The position of [`Label::label`] in [`Label::VALUES`]. The derive
+    /// implements it with a `match`; a hand-written `Label` may rely on this
+    /// default, which looks the value up.
+    fn label_index(&self) -> usize {
+        let value = self.label();
+        Self::VALUES.iter().position(|v| *v == value).unwrap_or(0)
+    }
 }
+
+// A hand-written implementation only needs the values and `label`:
+//
+//     impl observe::Label for Region {
+//         const VALUES: &'static [&'static str] = &["eu", "us"];
+//         fn label(&self) -> &'static str { match self { Region::Eu => "eu", Region::Us => "us" } }
+//     }
 
 impl Label for bool {
     const VALUES: &'static [&'static str] = &["false", "true"];
