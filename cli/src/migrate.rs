@@ -7,6 +7,7 @@
 //! checks) against the function's signature before it is written; one that
 //! would not compile is left as it was and reported.
 
+use observe_spec::item::{is_observe_attr, path_is};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -96,32 +97,16 @@ enum Tool {
 }
 
 fn tool_of(attr: &Attribute) -> Option<Tool> {
-    let segments: Vec<String> = attr
-        .path()
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    match segments
-        .iter()
-        .map(String::as_str)
-        .collect::<Vec<_>>()
-        .as_slice()
-    {
-        ["instrument"] | ["tracing", "instrument"] => Some(Tool::Instrument),
-        ["autometrics"] | ["autometrics", "autometrics"] => Some(Tool::Autometrics),
-        _ => None,
+    if crate::lint::is_instrument(attr) {
+        Some(Tool::Instrument)
+    } else if path_is(
+        attr.path(),
+        &[&["autometrics"], &["autometrics", "autometrics"]],
+    ) {
+        Some(Tool::Autometrics)
+    } else {
+        None
     }
-}
-
-fn is_observe(attr: &Attribute) -> bool {
-    let segments: Vec<String> = attr
-        .path()
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments == ["observe"] || segments == ["observe", "observe"]
 }
 
 #[derive(Default)]
@@ -132,7 +117,7 @@ struct Collector {
 
 impl Collector {
     fn collect(&mut self, attrs: &[Attribute], sig: Option<&syn::Signature>) {
-        let already_observed = attrs.iter().any(is_observe);
+        let already_observed = attrs.iter().any(is_observe_attr);
         let found: Vec<(Attribute, Tool)> = attrs
             .iter()
             .filter(|a| matches!(a.style, syn::AttrStyle::Outer))

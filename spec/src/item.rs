@@ -161,3 +161,21 @@ fn collect_pattern(pat: &Pat, out: &mut Vec<Binding>) {
         _ => {}
     }
 }
+
+/// Whether `path` is one of `candidates`, each given as its segments
+/// (`&["tracing", "instrument"]`).
+pub fn path_is(path: &syn::Path, candidates: &[&[&str]]) -> bool {
+    candidates.iter().any(|candidate| {
+        path.segments.len() == candidate.len()
+            && path
+                .segments
+                .iter()
+                .zip(*candidate)
+                .all(|(s, c)| s.ident == c)
+    })
+}
+
+/// `#[observe]`, `#[observe(...)]`, `#[observe::observe(...)]`.
+pub fn is_observe_attr(attr: &syn::Attribute) -> bool {
+    path_is(attr.path(), &[&["observe"], &["observe", "observe"]])
+}

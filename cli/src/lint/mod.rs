@@ -6,6 +6,8 @@ mod observe_attr;
 mod scanner;
 mod secrets;
 
+pub use secrets::is_instrument;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

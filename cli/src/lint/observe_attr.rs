@@ -12,15 +12,7 @@ use crate::observed::ObservedFn;
 
 use super::scanner::{ImplContext, Scanner};
 
-/// `#[observe]`, `#[observe(...)]`, `#[observe::observe(...)]`.
-pub fn is_observe(attr: &Attribute) -> bool {
-    let segments = &attr.path().segments;
-    match segments.len() {
-        1 => segments[0].ident == "observe",
-        2 => segments[0].ident == "observe" && segments[1].ident == "observe",
-        _ => false,
-    }
-}
+pub use observe_spec::item::is_observe_attr as is_observe;
 
 /// `#[derive(Label)]` or `#[derive(observe::Label)]`.
 pub fn derives_label(attrs: &[Attribute]) -> bool {

@@ -192,20 +192,7 @@ pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens
 
 /// Whether an attribute is `#[instrument]` or `#[tracing::instrument]`.
 pub fn is_instrument(attr: &syn::Attribute) -> bool {
-    let segments: Vec<String> = attr
-        .path()
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    matches!(
-        segments
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        ["instrument"] | ["tracing", "instrument"]
-    )
+    observe_spec::item::path_is(attr.path(), &[&["instrument"], &["tracing", "instrument"]])
 }
 
 /// OBS004: a secret-named parameter that `#[instrument]` records, and

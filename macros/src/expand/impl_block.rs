@@ -72,7 +72,7 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
 
 /// Removes the method's own `#[observe(...)]`, returning its parsed options.
 fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
-    let Some(position) = attrs.iter().position(is_observe_attr) else {
+    let Some(position) = attrs.iter().position(observe_spec::item::is_observe_attr) else {
         return Ok(None);
     };
     let attr = attrs.remove(position);
@@ -86,21 +86,16 @@ fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
             ));
         }
     };
-    if let Some(second) = attrs.iter().find(|a| is_observe_attr(a)) {
+    if let Some(second) = attrs
+        .iter()
+        .find(|a| observe_spec::item::is_observe_attr(a))
+    {
         return Err(syn::Error::new_spanned(
             second,
             "a method takes one #[observe(...)]; merge the options into one",
         ));
     }
     observe_spec::args::parse(tokens).map(Some)
-}
-
-fn is_observe_attr(attr: &Attribute) -> bool {
-    let path = attr.path();
-    path.is_ident("observe")
-        || (path.segments.len() == 2
-            && path.segments[0].ident == "observe"
-            && path.segments[1].ident == "observe")
 }
 
 /// `Cart` for `impl Cart`, `impl<T> Cart<T>` and `impl Trait for Cart`.
