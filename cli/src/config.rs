@@ -101,7 +101,7 @@ impl Config {
         if self.allow_keys.contains(&lower) {
             return false;
         }
-        observe_spec::names::is_high_cardinality_key(key) || self.deny_keys.contains(&lower)
+        observe_attr::names::is_high_cardinality_key(key) || self.deny_keys.contains(&lower)
     }
 }
 

@@ -3,11 +3,11 @@
 //! `#[observe::observe(...)]`, replacing only the attribute's bytes.
 //!
 //! Every option without an equivalent is reported with its position. A
-//! rewritten attribute is validated by observe-spec (the macro's own
+//! rewritten attribute is validated by observe-attr (the macro's own
 //! checks) against the function's signature before it is written; one that
 //! would not compile is left as it was and reported.
 
-use observe_spec::item::{is_observe_attr, path_is};
+use observe_attr::item::{is_observe_attr, path_is};
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -357,7 +357,7 @@ impl Rewriter<'_> {
             .map(|(k, _)| k)
             .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k))?;
         let head = key.split('.').next().unwrap_or_default().to_string();
-        if observe_spec::model::OWN_FIELDS.contains(&key.as_str())
+        if observe_attr::model::OWN_FIELDS.contains(&key.as_str())
             || matches!(head.as_str(), "otel" | "code" | "error")
         {
             self.note(
@@ -462,7 +462,7 @@ fn float(value: f64) -> String {
 
 /// An autometrics objective name as a valid flow name.
 fn flow_name(name: &str) -> String {
-    let flow = observe_spec::names::sanitize_flow(name);
+    let flow = observe_attr::names::sanitize_flow(name);
     if flow.is_empty() {
         "default".into()
     } else {
@@ -487,7 +487,7 @@ fn level(value: &[TokenTree]) -> Option<&'static str> {
             _ => return None,
         },
     };
-    observe_spec::model::Level::from_name(&name).map(|l| l.as_str())
+    observe_attr::model::Level::from_name(&name).map(|l| l.as_str())
 }
 
 /// Rewrites one file's text. `Err` when the file does not parse.
@@ -587,14 +587,14 @@ fn whole_line_if_alone(text: &str, range: std::ops::Range<usize>) -> std::ops::R
     }
 }
 
-/// Runs observe-spec on the new arguments, as the macro will.
+/// Runs observe-attr on the new arguments, as the macro will.
 fn validate(args: &str, sig: Option<&syn::Signature>) -> Result<(), String> {
     let tokens: TokenStream = args.parse().map_err(|e| format!("{e}"))?;
     let result = match sig {
         Some(sig) => {
-            observe_spec::analyze(tokens, sig, &observe_spec::Context::default()).map(|_| ())
+            observe_attr::analyze(tokens, sig, &observe_attr::Context::default()).map(|_| ())
         }
-        None => observe_spec::args::parse(tokens).map(|_| ()),
+        None => observe_attr::args::parse(tokens).map(|_| ()),
     };
     result.map_err(|e| {
         e.into_iter()

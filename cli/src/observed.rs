@@ -1,8 +1,8 @@
 //! What the workspace instruments: every function `#[observe]` accepts,
-//! read through observe-spec's own model, plus the label enums whose
+//! read through observe-attr's own model, plus the label enums whose
 //! cardinality the catalog can show.
 
-use observe_spec::model::{LabelValue, Spec};
+use observe_attr::model::{AnnotatedFn, LabelValue};
 use quote::ToTokens;
 use serde::Serialize;
 
@@ -80,7 +80,7 @@ pub struct LabelEnum {
 }
 
 impl ObservedFn {
-    pub fn from_spec(spec: &Spec, module: &str, file: &str, line: usize) -> ObservedFn {
+    pub fn from_spec(spec: &AnnotatedFn, module: &str, file: &str, line: usize) -> ObservedFn {
         let labels = spec
             .labels
             .iter()
@@ -142,7 +142,7 @@ impl ObservedFn {
         self.series = self
             .labels
             .iter()
-            .try_fold(observe_spec::model::OUTCOMES, |acc, l| {
+            .try_fold(observe_attr::model::OUTCOMES, |acc, l| {
                 l.cardinality.map(|c| acc.saturating_mul(c))
             });
     }

@@ -291,7 +291,7 @@ fn gitignored_files_and_target_are_skipped() {
 
 #[test]
 fn the_macro_and_the_linter_share_their_messages() {
-    // OBS005 messages are observe-spec's, word for word.
+    // OBS005 messages are observe-attr's, word for word.
     let output = run(&lint_ws(), &["lint", "--format", "json"]);
     let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
     let messages: Vec<&str> = json["findings"]

@@ -1,7 +1,7 @@
 //! Procedural macros of `observe`. Use them through the `observe` crate:
 //! `#[observe::observe]` and `#[derive(observe::Label)]`.
 //!
-//! Each entry point runs parse -> model -> check (in `observe-spec`, shared
+//! Each entry point runs parse -> model -> check (in `observe-attr`, shared
 //! with `cargo observe`) -> expand, and on any error emits the errors beside
 //! the untouched original item, so the rest of the crate still type-checks.
 

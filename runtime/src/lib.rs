@@ -26,5 +26,5 @@ pub use redact::{REDACTED, Sensitive};
 /// The name rules shared with the macro and the linter: which names are
 /// secrets, which label keys are high-cardinality.
 pub mod names {
-    pub use observe_spec::names::*;
+    pub use observe_attr::names::*;
 }

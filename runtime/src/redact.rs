@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use observe_spec::names::is_secret_name;
+use observe_attr::names::is_secret_name;
 
 /// What a secret is replaced with.
 pub const REDACTED: &str = "[REDACTED]";

@@ -1,8 +1,8 @@
 //! `cargo observe lint`: reads every file in parallel, runs the rules,
 //! applies configuration and suppression comments.
 
+mod attribute;
 mod labels;
-mod observe_attr;
 mod scanner;
 mod secrets;
 

@@ -13,14 +13,14 @@ use crate::finding::{Code, Finding, Severity};
 use crate::observed::{LabelEnum, ObservedFn};
 use crate::source::{Location, SourceFile};
 
-use super::{labels, observe_attr, secrets};
+use super::{attribute, labels, secrets};
 
 /// The enclosing `impl` block, for `#[observe]` on blocks.
 pub struct ImplContext {
     /// `Cart` for `impl Cart`.
     pub type_name: Option<String>,
     /// The block's own `#[observe(...)]` arguments, when it has one.
-    pub block_args: Option<observe_spec::Args>,
+    pub block_args: Option<observe_attr::Args>,
 }
 
 pub struct Scanner<'a> {
@@ -169,7 +169,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_item(&mut self, item: &'ast syn::Item) {
-        observe_attr::check_misplaced(self, item);
+        attribute::check_misplaced(self, item);
         visit::visit_item(self, item);
     }
 
@@ -188,7 +188,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            observe_attr::check_fn(this, &item.attrs, &item.sig, false);
+            attribute::check_fn(this, &item.attrs, &item.sig, false);
             secrets::check_instrument(this, &item.attrs, &item.sig);
         });
         let saved_impl = self.impl_cx.take();
@@ -200,7 +200,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
         let saved = self.impl_cx.take();
         let anchor = item_anchor(&item.attrs, item.impl_token.span);
         self.with_anchor(Some(anchor), |this| {
-            this.impl_cx = Some(observe_attr::impl_context(this, item));
+            this.impl_cx = Some(attribute::impl_context(this, item));
         });
         visit::visit_item_impl(self, item);
         self.impl_cx = saved;
@@ -209,7 +209,7 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            observe_attr::check_fn(this, &item.attrs, &item.sig, true);
+            attribute::check_fn(this, &item.attrs, &item.sig, true);
             secrets::check_instrument(this, &item.attrs, &item.sig);
         });
         let saved_impl = self.impl_cx.take();
@@ -220,14 +220,14 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            observe_attr::check_trait_fn(this, item);
+            attribute::check_trait_fn(this, item);
             secrets::check_instrument(this, &item.attrs, &item.sig);
         });
         visit::visit_trait_item_fn(self, item);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
-        if observe_attr::derives_label(&item.attrs) {
+        if attribute::derives_label(&item.attrs) {
             self.label_enums.push(LabelEnum {
                 name: item.ident.to_string(),
                 variants: item.variants.len() as u64,

@@ -1,7 +1,7 @@
 //! OBS003 (a secret recorded in a log or span field) and OBS004 (a
 //! secret-named parameter recorded by `#[tracing::instrument]`).
 
-use observe_spec::names::is_secret_name;
+use observe_attr::names::is_secret_name;
 use proc_macro2::{TokenStream, TokenTree};
 
 use crate::finding::Code;
@@ -192,7 +192,7 @@ pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens
 
 /// Whether an attribute is `#[instrument]` or `#[tracing::instrument]`.
 pub fn is_instrument(attr: &syn::Attribute) -> bool {
-    observe_spec::item::path_is(attr.path(), &[&["instrument"], &["tracing", "instrument"]])
+    observe_attr::item::path_is(attr.path(), &[&["instrument"], &["tracing", "instrument"]])
 }
 
 /// OBS004: a secret-named parameter that `#[instrument]` records, and
@@ -225,7 +225,7 @@ pub fn check_instrument(scanner: &mut Scanner<'_>, attrs: &[syn::Attribute], sig
     if skip_all {
         return;
     }
-    for binding in observe_spec::item::bindings(sig) {
+    for binding in observe_attr::item::bindings(sig) {
         let name = binding.ident.to_string();
         let name = name.trim_start_matches("r#");
         if binding.is_self || !is_secret_name(name) || skipped.iter().any(|s| s == name) {

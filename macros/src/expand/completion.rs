@@ -3,14 +3,14 @@
 //! user's module so the event's target and call site are theirs, and it
 //! has one `event!` per severity because a `tracing` level is static.
 
-use observe_spec::model::Spec;
+use observe_attr::model::AnnotatedFn;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::private;
 
 /// A nested `fn __observe_emit(&Completion)`.
-pub fn emitter(spec: &Spec) -> TokenStream {
+pub fn emitter(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let level = format_ident!("{}", spec.level.const_name());
     let event = |level: TokenStream| {
@@ -45,7 +45,7 @@ pub fn emitter(spec: &Spec) -> TokenStream {
 }
 
 /// A closure `|&Output| -> (Outcome, Option<String>)`.
-pub fn classifier(spec: &Spec) -> TokenStream {
+pub fn classifier(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let ret = if spec.ret {
         quote!((&&&#p::probe::Probe(__observe_value)).observe_return())

@@ -4,8 +4,8 @@
 //! inner `async move` block (async) so every `return` and `?` comes back
 //! through the observation, which records the outcome.
 
-use observe_spec::model::Spec;
-use observe_spec::{Args, Context};
+use observe_attr::model::AnnotatedFn;
+use observe_attr::{Args, Context};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -17,17 +17,17 @@ use crate::async_trait;
 
 /// Instruments `function` with the options in `args`.
 pub fn expand(args: TokenStream, function: ItemFn, context: &Context) -> syn::Result<TokenStream> {
-    let spec = observe_spec::analyze(args, &function.sig, context)?;
+    let spec = observe_attr::analyze(args, &function.sig, context)?;
     Ok(rewrite(&spec, function))
 }
 
 /// Instruments `function` with already parsed options (from an impl block).
 pub fn expand_parsed(args: &Args, function: ItemFn, context: &Context) -> syn::Result<TokenStream> {
-    let spec = observe_spec::analyze_parsed(args, &function.sig, context)?;
+    let spec = observe_attr::analyze_parsed(args, &function.sig, context)?;
     Ok(rewrite(&spec, function))
 }
 
-fn rewrite(spec: &Spec, mut function: ItemFn) -> TokenStream {
+fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
     let prologue = prologue(spec);
     let classify = completion::classifier(spec);
     let p = private();
@@ -68,7 +68,7 @@ fn rewrite(spec: &Spec, mut function: ItemFn) -> TokenStream {
 
 /// Everything before the body runs: statics, emitter, labels, span, and
 /// the started observation `__observe`.
-fn prologue(spec: &Spec) -> TokenStream {
+fn prologue(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let statics = meta::statics(spec);
     let self_type = meta::self_type(spec);

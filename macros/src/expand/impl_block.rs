@@ -2,7 +2,7 @@
 //! named `Type::method`; a method's own `#[observe(...)]` adds to or
 //! overrides the block's options, and `#[observe(skip)]` opts it out.
 
-use observe_spec::{Args, Context};
+use observe_attr::{Args, Context};
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
 use syn::{Attribute, ImplItem, ItemFn, ItemImpl, Meta, Type};
@@ -11,7 +11,7 @@ use super::function;
 
 pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
     let original = block.to_token_stream();
-    let base = match observe_spec::args::parse(args) {
+    let base = match observe_attr::args::parse(args) {
         Ok(base) => base,
         Err(error) => return crate::fallback::with_original(original, error),
     };
@@ -72,7 +72,7 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
 
 /// Removes the method's own `#[observe(...)]`, returning its parsed options.
 fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
-    let Some(position) = attrs.iter().position(observe_spec::item::is_observe_attr) else {
+    let Some(position) = attrs.iter().position(observe_attr::item::is_observe_attr) else {
         return Ok(None);
     };
     let attr = attrs.remove(position);
@@ -88,14 +88,14 @@ fn take_observe_attr(attrs: &mut Vec<Attribute>) -> syn::Result<Option<Args>> {
     };
     if let Some(second) = attrs
         .iter()
-        .find(|a| observe_spec::item::is_observe_attr(a))
+        .find(|a| observe_attr::item::is_observe_attr(a))
     {
         return Err(syn::Error::new_spanned(
             second,
             "a method takes one #[observe(...)]; merge the options into one",
         ));
     }
-    observe_spec::args::parse(tokens).map(Some)
+    observe_attr::args::parse(tokens).map(Some)
 }
 
 /// `Cart` for `impl Cart`, `impl<T> Cart<T>` and `impl Trait for Cart`.

@@ -5,7 +5,7 @@
 //! `cargo check` fails), otherwise in an inline `const` of the generic
 //! helper that receives the label values (so `cargo build` fails).
 
-use observe_spec::model::{LabelValue, Spec};
+use observe_attr::model::{AnnotatedFn, LabelValue};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -14,7 +14,7 @@ use super::private;
 
 /// Statements binding `__observe_combos`, `__observe_combo` and
 /// `__observe_labels`.
-pub fn evaluate(spec: &Spec) -> TokenStream {
+pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let count = spec.labels.len();
     if count == 0 {
@@ -86,7 +86,7 @@ pub fn evaluate(spec: &Spec) -> TokenStream {
 /// through `<Type as Label>`, every use spanned on the argument so a type
 /// that is not a `Label` gives one error.
 fn evaluate_named(
-    spec: &Spec,
+    spec: &AnnotatedFn,
     function: &str,
     keys: &[&String],
     max_series: usize,

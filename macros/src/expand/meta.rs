@@ -1,14 +1,14 @@
 //! The per-function statics: the description (`SiteMeta`), the call site
 //! that caches metric handles, and the catalog entry.
 
-use observe_spec::model::{FunctionName, Spec};
+use observe_attr::model::{AnnotatedFn, FunctionName};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::private;
 
 /// `static` items declared at the top of the instrumented body.
-pub fn statics(spec: &Spec) -> TokenStream {
+pub fn statics(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let flow = &spec.flow;
     let (function, qualified) = match &spec.name {
@@ -55,7 +55,7 @@ fn option(value: Option<TokenStream>) -> TokenStream {
 
 /// The `Option<fn() -> &'static str>` naming `Self` for methods annotated on
 /// their own.
-pub fn self_type(spec: &Spec) -> TokenStream {
+pub fn self_type(spec: &AnnotatedFn) -> TokenStream {
     match spec.name {
         FunctionName::SelfQualified(_) => quote! {
             ::core::option::Option::Some((|| ::core::any::type_name::<Self>()) as fn() -> &'static str)

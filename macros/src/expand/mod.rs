@@ -7,8 +7,8 @@ mod labels;
 mod meta;
 mod span;
 
-use observe_spec::Context;
-use observe_spec::item::{self, Refusal, Target};
+use observe_attr::Context;
+use observe_attr::item::{self, Refusal, Target};
 use proc_macro2::TokenStream;
 
 use crate::fallback;

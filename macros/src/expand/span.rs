@@ -3,8 +3,8 @@
 //! declared empty so the runtime can record them at exit. Field values are
 //! inside `span!`, so they are only computed when a subscriber wants the span.
 
-use observe_spec::args::FieldSigil;
-use observe_spec::model::{FunctionName, Recording, Spec};
+use observe_attr::args::FieldSigil;
+use observe_attr::model::{AnnotatedFn, FunctionName, Recording};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 use super::private;
 
 /// An expression creating the span.
-pub fn create(spec: &Spec, self_type: &TokenStream) -> TokenStream {
+pub fn create(spec: &AnnotatedFn, self_type: &TokenStream) -> TokenStream {
     let p = private();
     let level = format_ident!("{}", spec.level.const_name());
     let fields = fields(spec, self_type);
@@ -78,7 +78,7 @@ fn run_time_named(
 }
 
 /// Every span field in order: its name, its tokens for `span!`, its value.
-fn fields(spec: &Spec, self_type: &TokenStream) -> Vec<(String, TokenStream, TokenStream)> {
+fn fields(spec: &AnnotatedFn, self_type: &TokenStream) -> Vec<(String, TokenStream, TokenStream)> {
     let p = private();
     let flow = &spec.flow;
     let mut out: Vec<(String, TokenStream, TokenStream)> = vec![

@@ -1,9 +1,9 @@
-//! OBS005: `#[observe(...)]` checked by observe-spec, the same code the
+//! OBS005: `#[observe(...)]` checked by observe-attr, the same code the
 //! macro runs, so the linter reports exactly the macro's messages. Valid
 //! attributes become catalog entries.
 
-use observe_spec::Args;
-use observe_spec::model::Context;
+use observe_attr::Args;
+use observe_attr::model::Context;
 use quote::ToTokens;
 use syn::{Attribute, Meta};
 
@@ -12,7 +12,7 @@ use crate::observed::ObservedFn;
 
 use super::scanner::{ImplContext, Scanner};
 
-pub use observe_spec::item::is_observe_attr as is_observe;
+pub use observe_attr::item::is_observe_attr as is_observe;
 
 /// `#[derive(Label)]` or `#[derive(observe::Label)]`.
 pub fn derives_label(attrs: &[Attribute]) -> bool {
@@ -79,7 +79,7 @@ fn parse_args(scanner: &mut Scanner<'_>, attr: &Attribute) -> Option<Args> {
             return None;
         }
     };
-    match observe_spec::args::parse(tokens) {
+    match observe_attr::args::parse(tokens) {
         Ok(args) => Some(args),
         Err(e) => {
             report_errors(scanner, Some(attr), e);
@@ -167,7 +167,7 @@ pub fn check_fn(
         impl_type,
         module: Some(scanner.module.clone()),
     };
-    match observe_spec::analyze_parsed(&args, sig, &context) {
+    match observe_attr::analyze_parsed(&args, sig, &context) {
         Ok(spec) => {
             let line = scanner.src.locate(sig.ident.span()).line;
             let module = scanner.module.clone();
@@ -191,8 +191,8 @@ pub fn check_trait_fn(scanner: &mut Scanner<'_>, item: &syn::TraitItemFn) {
     }
     let mut stripped = item.clone();
     stripped.attrs.retain(|a| !is_observe(a));
-    if let Err(observe_spec::item::Refusal::Unsupported(e)) =
-        observe_spec::item::classify(stripped.to_token_stream())
+    if let Err(observe_attr::item::Refusal::Unsupported(e)) =
+        observe_attr::item::classify(stripped.to_token_stream())
     {
         report_errors(scanner, Some(attr), e);
     }
@@ -219,8 +219,8 @@ pub fn check_misplaced(scanner: &mut Scanner<'_>, item: &syn::Item) {
     };
     let mut stripped = item.clone();
     strip_observe(&mut stripped);
-    if let Err(observe_spec::item::Refusal::Unsupported(e)) =
-        observe_spec::item::classify(stripped.to_token_stream())
+    if let Err(observe_attr::item::Refusal::Unsupported(e)) =
+        observe_attr::item::classify(stripped.to_token_stream())
     {
         report_errors(scanner, Some(attr), e);
     }

@@ -28,7 +28,7 @@ pub mod symbol;
 #[cfg(feature = "syntax")]
 pub use args::Args;
 #[cfg(feature = "syntax")]
-pub use model::{Context, FieldValue, Label, LabelValue, Level, Param, Slo, Spec};
+pub use model::{AnnotatedFn, Context, FieldValue, Label, LabelValue, Level, Param, Slo};
 
 #[cfg(feature = "syntax")]
 use proc_macro2::TokenStream;
@@ -37,16 +37,24 @@ use proc_macro2::TokenStream;
 /// Parses and validates `#[observe(<args>)]` applied to a function with
 /// signature `sig`, in the given context. Every error found is returned at
 /// once, combined into one `syn::Error`.
-pub fn analyze(args: TokenStream, sig: &syn::Signature, context: &Context) -> syn::Result<Spec> {
+pub fn analyze(
+    args: TokenStream,
+    sig: &syn::Signature,
+    context: &Context,
+) -> syn::Result<AnnotatedFn> {
     let parsed = args::parse(args)?;
     analyze_parsed(&parsed, sig, context)
 }
 
 #[cfg(feature = "syntax")]
 /// Validates already parsed arguments against a signature.
-pub fn analyze_parsed(args: &Args, sig: &syn::Signature, context: &Context) -> syn::Result<Spec> {
+pub fn analyze_parsed(
+    args: &Args,
+    sig: &syn::Signature,
+    context: &Context,
+) -> syn::Result<AnnotatedFn> {
     let cx = ctxt::Ctxt::new();
-    let spec = model::Spec::build(&cx, args, sig, context);
+    let spec = model::AnnotatedFn::build(&cx, args, sig, context);
     cx.check()?;
     Ok(spec)
 }

@@ -168,7 +168,7 @@ pub struct Slo {
 
 /// The validated description of one instrumented function.
 #[derive(Clone, Debug)]
-pub struct Spec {
+pub struct AnnotatedFn {
     pub fn_name: String,
     pub flow: String,
     pub name: FunctionName,
@@ -199,9 +199,9 @@ pub const OWN_FIELDS: &[&str] = &[
     "otel",
 ];
 
-impl Spec {
+impl AnnotatedFn {
     /// Builds the model, reporting every rule violation into `cx`.
-    pub fn build(cx: &Ctxt, args: &Args, sig: &Signature, context: &Context) -> Spec {
+    pub fn build(cx: &Ctxt, args: &Args, sig: &Signature, context: &Context) -> AnnotatedFn {
         if let Err(e) = item::check_signature(sig) {
             cx.syn_error(e);
         }
@@ -268,7 +268,7 @@ impl Spec {
             })
             .collect();
 
-        Spec {
+        AnnotatedFn {
             fn_name,
             flow,
             name,

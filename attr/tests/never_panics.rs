@@ -81,12 +81,12 @@ fn analyze(args: &str, item: &str) {
     let Ok(item) = item.parse::<TokenStream>() else {
         return;
     };
-    let _ = observe_spec::args::parse(args.clone());
-    match observe_spec::item::classify(item) {
-        Ok(observe_spec::item::Target::Fn(function)) => {
-            let _ = observe_spec::analyze(args, &function.sig, &observe_spec::Context::default());
+    let _ = observe_attr::args::parse(args.clone());
+    match observe_attr::item::classify(item) {
+        Ok(observe_attr::item::Target::Fn(function)) => {
+            let _ = observe_attr::analyze(args, &function.sig, &observe_attr::Context::default());
         }
-        Ok(observe_spec::item::Target::Impl(_)) | Err(_) => {}
+        Ok(observe_attr::item::Target::Impl(_)) | Err(_) => {}
     }
 }
 
@@ -125,10 +125,10 @@ fn valid_attributes_are_accepted() {
         syn::parse_str("fn f(tier: u8, blob: Vec<u8>, note: &str, email: &str, total: u64) {}")
             .unwrap();
     for args in &VALID[..4] {
-        let result = observe_spec::analyze(
+        let result = observe_attr::analyze(
             args.parse().unwrap(),
             &item.sig,
-            &observe_spec::Context::default(),
+            &observe_attr::Context::default(),
         );
         assert!(
             result.is_ok(),
