@@ -29,29 +29,15 @@ pub mod sampling {
     pub use observe_runtime::sampling::{TraceIdSource, set_trace_id_source};
 }
 
-/// What generated code calls. Not a stable API: it changes in any release.
+/// What generated code names. Not a stable API: it changes in any
+/// release, and the facade, the macros and the runtime require each other
+/// at exact versions, so generated code always meets its own runtime.
 #[doc(hidden)]
 pub mod __private {
     pub use ::inventory;
-    pub use ::metrics;
-    pub use ::tracing;
+    pub use ::tracing::Level;
     pub use observe_runtime::Label;
-    pub use observe_runtime::budget;
-    pub use observe_runtime::catalog::FunctionInfo;
-    pub use observe_runtime::observation::{
-        Completion, ErrorInfo, Observation, ObservedFuture, Outcome, Severity,
-    };
-    pub use observe_runtime::probe;
-    pub use observe_runtime::redact::REDACTED;
-    pub use observe_runtime::site::{CallSite, SiteMeta, SloMeta};
-    pub use observe_runtime::span_callsite::SpanCallsite;
-
-    /// Calls the body closure once. Taking `FnOnce` lets the body return
-    /// borrows of captured arguments, as the original function could.
-    #[inline(always)]
-    pub fn call_once<R>(body: impl FnOnce() -> R) -> R {
-        body()
-    }
+    pub use observe_runtime::__private::*;
 }
 
 // --- telemetry re-exports (observe-telemetry) ---

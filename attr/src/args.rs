@@ -483,13 +483,14 @@ impl Parse for KeyValue {
             let mut tokens = TokenStream::new();
             let first: Ident = input.call(syn::ext::IdentExt::parse_any)?;
             let span = first.span();
-            key.push_str(&first.to_string());
+            // `r#type` means the key `type`, everywhere (reserved names too).
+            key.push_str(first.to_string().trim_start_matches("r#"));
             first.to_tokens(&mut tokens);
             while input.peek(Token![.]) {
                 let dot: Token![.] = input.parse()?;
                 let part: Ident = input.call(syn::ext::IdentExt::parse_any)?;
                 key.push('.');
-                key.push_str(&part.to_string());
+                key.push_str(part.to_string().trim_start_matches("r#"));
                 dot.to_tokens(&mut tokens);
                 part.to_tokens(&mut tokens);
             }
@@ -542,7 +543,9 @@ fn parse_labels(cx: &Ctxt, tokens: TokenStream) -> Vec<LabelArg> {
         }
         match syn::parse2::<Expr>(kv.value.clone()) {
             Ok(value) => labels.push(LabelArg {
-                key: kv.key,
+                // Prometheus label names are snake_case: `userType` is
+                // emitted and checked as `user_type`.
+                key: snake_case(&kv.key),
                 key_span: kv.key_span,
                 key_tokens: kv.key_tokens,
                 value,
@@ -678,5 +681,43 @@ fn describe_lit(lit: &Lit) -> &'static str {
         Lit::Float(_) => "a float",
         Lit::Bool(_) => "a boolean",
         _ => "a literal",
+    }
+}
+
+/// `userId` -> `user_id`, `HTTPStatus` -> `http_status`; snake_case stays.
+pub fn snake_case(key: &str) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = String::with_capacity(key.len() + 4);
+    for (i, &c) in chars.iter().enumerate() {
+        if c.is_ascii_uppercase() {
+            let previous = i.checked_sub(1).map(|p| chars[p]);
+            let next_is_lower = chars.get(i + 1).is_some_and(|n| n.is_ascii_lowercase());
+            let boundary = match previous {
+                Some(p) if p.is_ascii_lowercase() || p.is_ascii_digit() => true,
+                Some(p) if p.is_ascii_uppercase() => next_is_lower,
+                _ => false,
+            };
+            if boundary && !out.ends_with('_') {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod snake_case_tests {
+    use super::snake_case;
+
+    #[test]
+    fn camel_case_keys_become_snake_case() {
+        assert_eq!(snake_case("userId"), "user_id");
+        assert_eq!(snake_case("clientIp"), "client_ip");
+        assert_eq!(snake_case("HTTPStatus"), "http_status");
+        assert_eq!(snake_case("user_type"), "user_type");
+        assert_eq!(snake_case("region"), "region");
     }
 }

@@ -92,6 +92,15 @@ pub fn labels(cx: &Ctxt, args: &Args) {
     let Some(Set { value: labels, .. }) = &args.labels else {
         return;
     };
+    if let Some(extra) = labels.get(crate::MAX_LABELS) {
+        cx.error_spanned_by(
+            &extra.key_tokens,
+            format!(
+                "at most {} labels per function: every label multiplies the series; record the rest with `fields(...)`",
+                crate::MAX_LABELS
+            ),
+        );
+    }
     let mut seen = HashSet::new();
     for label in labels {
         let key = &label.key;

@@ -110,6 +110,16 @@ pub struct Binding {
     /// (`x: T`); `None` for a name inside a pattern or for `self`.
     pub ty: Option<Type>,
     pub is_self: bool,
+    /// The struct field a destructuring pattern binds it from
+    /// (`password` in `Login { password: pw }`).
+    pub field: Option<String>,
+    /// The argument's `#[cfg(...)]`/`#[cfg_attr(...)]` attributes: it may
+    /// be configured out, so generated code names it only under them.
+    pub cfg: Vec<syn::Attribute>,
+    /// Bound with `mut`.
+    pub mutable: bool,
+    /// Bound with `ref` (or inside a pattern): not rebound by value.
+    pub by_ref: bool,
 }
 
 /// Every name the signature binds, in order, looking inside patterns
@@ -122,42 +132,74 @@ pub fn bindings(sig: &Signature) -> Vec<Binding> {
                 ident: Ident::new("self", receiver.self_token.span),
                 ty: None,
                 is_self: true,
+                field: None,
+                cfg: cfg_attrs(&receiver.attrs),
+                mutable: false,
+                by_ref: true,
             }),
-            FnArg::Typed(typed) => match &*typed.pat {
-                Pat::Ident(pat) if pat.subpat.is_none() => {
-                    let is_self = pat.ident == "self";
-                    out.push(Binding {
+            FnArg::Typed(typed) => {
+                let cfg = cfg_attrs(&typed.attrs);
+                match &*typed.pat {
+                    Pat::Ident(pat) if pat.subpat.is_none() => out.push(Binding {
                         ident: pat.ident.clone(),
                         ty: Some((*typed.ty).clone()),
-                        is_self,
-                    })
+                        is_self: pat.ident == "self",
+                        field: None,
+                        cfg,
+                        mutable: pat.mutability.is_some(),
+                        by_ref: pat.by_ref.is_some(),
+                    }),
+                    other => collect_pattern(other, None, &cfg, &mut out),
                 }
-                other => collect_pattern(other, &mut out),
-            },
+            }
         }
     }
     out
 }
 
-fn collect_pattern(pat: &Pat, out: &mut Vec<Binding>) {
+fn cfg_attrs(attrs: &[syn::Attribute]) -> Vec<syn::Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("cfg") || a.path().is_ident("cfg_attr"))
+        .cloned()
+        .collect()
+}
+
+fn collect_pattern(
+    pat: &Pat,
+    field: Option<String>,
+    cfg: &[syn::Attribute],
+    out: &mut Vec<Binding>,
+) {
+    let mut each = |p: &Pat| collect_pattern(p, None, cfg, out);
     match pat {
         Pat::Ident(p) => {
             out.push(Binding {
                 ident: p.ident.clone(),
                 ty: None,
                 is_self: false,
+                field,
+                cfg: cfg.to_vec(),
+                mutable: p.mutability.is_some(),
+                by_ref: true,
             });
             if let Some((_, sub)) = &p.subpat {
-                collect_pattern(sub, out);
+                collect_pattern(sub, None, cfg, out);
             }
         }
-        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_pattern(p, out)),
-        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_pattern(p, out)),
-        Pat::Struct(s) => s.fields.iter().for_each(|f| collect_pattern(&f.pat, out)),
-        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_pattern(p, out)),
-        Pat::Reference(r) => collect_pattern(&r.pat, out),
-        Pat::Type(t) => collect_pattern(&t.pat, out),
-        Pat::Paren(p) => collect_pattern(&p.pat, out),
+        Pat::Tuple(t) => t.elems.iter().for_each(&mut each),
+        Pat::TupleStruct(t) => t.elems.iter().for_each(&mut each),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| {
+            let name = match &f.member {
+                syn::Member::Named(ident) => Some(ident.to_string().trim_start_matches("r#").to_string()),
+                syn::Member::Unnamed(_) => None,
+            };
+            collect_pattern(&f.pat, name, cfg, out)
+        }),
+        Pat::Slice(s) => s.elems.iter().for_each(&mut each),
+        Pat::Reference(r) => collect_pattern(&r.pat, field, cfg, out),
+        Pat::Type(t) => collect_pattern(&t.pat, field, cfg, out),
+        Pat::Paren(p) => collect_pattern(&p.pat, field, cfg, out),
         _ => {}
     }
 }
@@ -178,4 +220,16 @@ pub fn path_is(path: &syn::Path, candidates: &[&[&str]]) -> bool {
 /// `#[observe]`, `#[observe(...)]`, `#[observe::observe(...)]`.
 pub fn is_observe_attr(attr: &syn::Attribute) -> bool {
     path_is(attr.path(), &[&["observe"], &["observe", "observe"]])
+}
+
+/// Whether `path` ends with the segments `suffix` (`::std::boxed::Box::pin`
+/// ends with `["Box", "pin"]`).
+pub fn path_ends_with(path: &syn::Path, suffix: &[&str]) -> bool {
+    path.segments.len() >= suffix.len()
+        && path
+            .segments
+            .iter()
+            .rev()
+            .zip(suffix.iter().rev())
+            .all(|(segment, name)| segment.ident == name)
 }

@@ -7,6 +7,9 @@
 //! that span several arguments, and [`model`] is the validated result that
 //! code generation and the linter's catalog consume.
 
+/// The most `labels(...)` one function may have.
+pub const MAX_LABELS: usize = 8;
+
 pub mod duration;
 pub mod names;
 

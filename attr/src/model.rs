@@ -153,6 +153,8 @@ pub struct Param {
     /// The span field name: the argument's name, or `arg.<name>` when the
     /// name would collide with a field the macro sets itself.
     pub field_name: String,
+    /// Where and how the signature binds it.
+    pub binding: item::Binding,
 }
 
 /// Service-level objectives.
@@ -312,14 +314,20 @@ fn params(args: &Args, bindings: &[item::Binding]) -> Vec<Param> {
         .map(|binding| {
             let ident = &binding.ident;
             let name = ident.to_string().trim_start_matches("r#").to_string();
-            let recording =
-                if binding.is_self || args.skip_all.is_some() || listed(&args.skip, ident) {
+            // A parameter that may be configured out is not named.
+            let recording = if binding.is_self
+                || !binding.cfg.is_empty()
+                || args.skip_all.is_some()
+                || listed(&args.skip, ident)
+            {
                     Recording::Skipped
                 } else if listed(&args.hash, ident) {
                     Recording::Hashed
                 } else if listed(&args.redact, ident) {
                     Recording::Redacted
-                } else if names::is_secret_name(&name) {
+                } else if names::is_secret_name(&name)
+                    || binding.field.as_deref().is_some_and(names::is_secret_name)
+                {
                     Recording::RedactedByName
                 } else {
                     Recording::Value
@@ -334,6 +342,7 @@ fn params(args: &Args, bindings: &[item::Binding]) -> Vec<Param> {
                 ty: binding.ty.clone(),
                 recording,
                 field_name,
+                binding: binding.clone(),
             }
         })
         .collect()

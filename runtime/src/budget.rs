@@ -2,8 +2,7 @@
 //! [`check`] in a constant, so a function whose labels could create too
 //! many series fails to build, with a message naming each label.
 
-/// Outcomes every label combination is multiplied by.
-pub const OUTCOMES: usize = 4;
+use crate::outcome::{OUTCOME_COUNT as OUTCOMES, OUTCOME_NAMES};
 
 /// Panics (at compile time, in a constant) when the labels' cardinalities
 /// times the [`OUTCOMES`] exceed `max_series`.
@@ -29,7 +28,9 @@ pub const fn check(function: &str, keys: &[&str], cardinalities: &[usize], max_s
         message.push(" values) x ");
         i += 1;
     }
-    message.push("outcome (4 values) = ");
+    message.push("outcome (");
+    message.push_number(OUTCOME_NAMES.len());
+    message.push(" values) = ");
     message.push_number(product);
     message.push(" series, over the budget of ");
     message.push_number(max_series);
@@ -49,6 +50,12 @@ pub const fn combinations(cardinalities: &[usize]) -> usize {
         i += 1;
     }
     product
+}
+
+/// How many `error_kind` values a function's budget leaves room for once
+/// its label combinations are counted.
+pub const fn error_room(cardinalities: &[usize], max_series: usize) -> usize {
+    max_series / combinations(cardinalities)
 }
 
 /// A fixed buffer to build a message in a constant.

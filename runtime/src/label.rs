@@ -1,5 +1,16 @@
 //! The `Label` trait: a value with a known, finite set of metric label values.
 
+/// The label value recorded for a [`Label`] value outside its type's
+/// [`Label::VALUES`]. Every label type counts one more value than it lists
+/// in the cardinality budget, for this one.
+pub const OTHER: &str = "other";
+
+/// The number of label values `L` can produce, [`OTHER`] included: what the
+/// cardinality budget counts.
+pub const fn cardinality<L: Label + ?Sized>() -> usize {
+    L::VALUES.len() + 1
+}
+
 /// A type whose values form a small, known set, so it can be a metric label.
 ///
 /// Every distinct label value creates a new time series in the metrics
@@ -15,18 +26,22 @@
 pub trait Label {
     /// Every value this type can take as a label, in index order.
     const VALUES: &'static [&'static str];
-    /// How many distinct label values the type has.
-    const CARDINALITY: usize = Self::VALUES.len();
 
-    /// The label value of `self`; always one of [`Label::VALUES`].
+    /// The label value of `self`; one of [`Label::VALUES`]. A value outside
+    /// them is recorded as [`OTHER`] (with a one-time warning), so a
+    /// hand-written implementation can never create unbudgeted series.
     fn label(&self) -> &'static str;
 
-    /// The position of [`Label::label`] in [`Label::VALUES`]. The derive
-    /// implements it with a `match`; a hand-written `Label` may rely on this
-    /// default, which looks the value up.
+    /// The position of [`Label::label`] in [`Label::VALUES`], or
+    /// `VALUES.len()` when it is not one of them. The derive implements it
+    /// with a `match`; a hand-written `Label` may rely on this default,
+    /// which looks the value up.
     fn label_index(&self) -> usize {
         let value = self.label();
-        Self::VALUES.iter().position(|v| *v == value).unwrap_or(0)
+        Self::VALUES
+            .iter()
+            .position(|v| *v == value)
+            .unwrap_or(Self::VALUES.len())
     }
 }
 

@@ -1,64 +1,41 @@
 //! One observed call: started at entry, finished when the output is ready,
-//! or dropped early (a panic unwinding, or an async call cancelled). Every
-//! exit path records the metrics, restores the in-flight gauge and emits the
-//! completion event.
+//! or dropped early (a panic unwinding, an exit the expansion could not
+//! see, or an async call cancelled). Every exit path records the metrics,
+//! restores the in-flight gauge and emits the completion event, exactly
+//! once.
 
 use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use metrics::Gauge;
-use tracing::Span;
+use tracing::field::Value;
+use tracing::{Metadata, Span};
 
+use crate::labels::LabelSet;
+use crate::outcome::{DEFAULT_ERROR_KIND, ErrorInfo, Outcome, PANIC_ERROR_KIND};
 use crate::sampling;
 use crate::site::{
-    CallSite, MetricsMode, register_errors, register_in_flight_local, register_series,
+    CallSite, MetricsMode, Named, SPAN_OWN_FIELDS, describe_and_publish_slo, register_errors,
+    register_in_flight, register_series,
 };
 
-/// How a call ended.
-#[derive(Debug)]
-pub enum Outcome {
-    /// Returned normally (including `Ok`).
-    Ok,
-    /// Returned `Err`.
-    Error(ErrorInfo),
-    /// Panicked; the panic continues after recording.
-    Panic,
-    /// The future was dropped after its first poll, before completing.
-    Cancelled,
-}
-
-impl Outcome {
-    fn index(&self) -> usize {
-        match self {
-            Outcome::Ok => 0,
-            Outcome::Error(_) => 1,
-            Outcome::Panic => 2,
-            Outcome::Cancelled => 3,
-        }
-    }
-
-    /// The `outcome` label value.
-    pub fn as_str(&self) -> &'static str {
-        crate::site::OUTCOME_NAMES[self.index()]
-    }
-}
-
-/// What is recorded about an error.
-#[derive(Debug)]
-pub struct ErrorInfo {
-    /// The `error_kind` label: the variant for `Label` errors, else `"error"`.
-    pub kind: &'static str,
-    /// The error's `Display` (else `Debug`), scrubbed and truncated.
-    pub message: String,
-    /// The error's type, for the span's `error.type`.
-    pub type_name: &'static str,
+/// What a drop before the end means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// A synchronous body: without a panic, only a `return` or `?` that
+    /// the expansion could not rewrite (inside a macro) leaves early; it is
+    /// recorded as an error.
+    Sync,
+    /// An async body: a drop before completion is a cancellation.
+    Async,
 }
 
 /// The severity of the completion event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Severity {
+enum Severity {
     /// The function's configured level: a fast success.
     Normal,
     /// WARN: slow, or cancelled.
@@ -67,63 +44,36 @@ pub enum Severity {
     Error,
 }
 
-/// The completion event's content, handed to the generated emitter (which
-/// owns the event's call site, so its target is the user's module).
-#[derive(Debug)]
-pub struct Completion<'a> {
-    /// The event's severity.
-    pub severity: Severity,
-    /// `flow`.
-    pub flow: &'static str,
-    /// `function`.
-    pub function: &'static str,
-    /// `outcome`.
-    pub outcome: &'static str,
-    /// Milliseconds from entry to the output being ready.
-    pub duration_ms: f64,
-    /// `error.kind`, on errors.
-    pub error_kind: Option<&'static str>,
-    /// `error.message`, on errors.
-    pub error_message: Option<&'a str>,
-    /// `slow`, when a threshold is set.
-    pub slow: Option<bool>,
-    /// `return`, with `ret`.
-    pub ret: Option<&'a str>,
-    /// A short human message.
-    pub message: &'static str,
-}
-
-/// Emits the completion event; generated per function.
-pub type Emitter = fn(&Completion<'_>);
-
 /// An observed call in progress.
-pub struct Observation<'l> {
+pub struct Observation {
     site: &'static CallSite,
-    function: &'static str,
+    named: &'static Named,
     mode: MetricsMode,
     local_in_flight: Option<Gauge>,
-    combo: usize,
-    labels: &'l [&'static str],
+    labels: LabelSet,
     span: Span,
-    emit: Emitter,
+    span_metadata: Option<&'static Metadata<'static>>,
+    exit: Exit,
     start: Instant,
     done: bool,
 }
 
-impl<'l> Observation<'l> {
-    /// Starts observing a call, in the metrics `mode` that
-    /// [`CallSite::listening`] returned.
-    #[inline(always)]
+impl Observation {
+    /// Starts observing a call, or returns `None` when nothing listens at
+    /// all (no recorder, and no subscriber enabled even for errors): then
+    /// the call reads no clock and creates no span.
+    #[inline]
     pub fn start(
         site: &'static CallSite,
         self_type: Option<fn() -> &'static str>,
-        mode: MetricsMode,
-        combo: usize,
-        labels: &'l [&'static str],
-        span: Span,
-        emit: Emitter,
-    ) -> Self {
-        let function = site.function(self_type);
+        labels: LabelSet,
+        exit: Exit,
+    ) -> Option<Self> {
+        let named = site.named(self_type);
+        let mode = site.metrics_mode(named, labels.combos());
+        if matches!(mode, MetricsMode::Off) && !tracing::level_enabled!(tracing::Level::ERROR) {
+            return None;
+        }
         let local_in_flight = match &mode {
             MetricsMode::Off => None,
             MetricsMode::Cached(handles) => {
@@ -131,79 +81,111 @@ impl<'l> Observation<'l> {
                 None
             }
             MetricsMode::Local => {
-                let gauge =
-                    metrics::with_recorder(|recorder| register_in_flight_local(recorder, site));
+                let gauge = metrics::with_recorder(|recorder| {
+                    describe_and_publish_slo(recorder, site.meta(), named.function);
+                    register_in_flight(recorder, site.meta(), named.function)
+                });
                 gauge.increment(1.0);
                 Some(gauge)
             }
         };
-        Observation {
+        let meta = site.meta();
+        let span_metadata = named.span.enabled(|| named.span_origin(meta));
+        Some(Observation {
             site,
-            function,
+            named,
             mode,
             local_in_flight,
-            combo,
             labels,
-            span,
-            emit,
+            span: Span::none(),
+            span_metadata,
+            exit,
             start: Instant::now(),
             done: false,
-        }
+        })
     }
 
-    /// Enters the call's span (for the synchronous body).
-    pub fn enter(&self) -> tracing::span::Entered<'_> {
-        self.span.enter()
+    /// The observation, when its span is wanted: only then does generated
+    /// code compute the recorded values and call [`Observation::open_span`].
+    #[inline]
+    pub fn wanting_span(observation: &mut Option<Self>) -> Option<&mut Self> {
+        observation
+            .as_mut()
+            .filter(|observation| observation.span_metadata.is_some())
     }
 
-    /// The call's span.
-    pub fn span(&self) -> &Span {
-        &self.span
+    /// Creates the span with `values`: one per recorded argument and
+    /// `fields(...)` entry, in the order of the site's `span_fields`.
+    pub fn open_span(&mut self, values: &[Option<&dyn Value>]) {
+        let Some(metadata) = self.span_metadata else {
+            return;
+        };
+        let meta = self.site.meta();
+        let own: [Option<&dyn Value>; SPAN_OWN_FIELDS.len()] = [
+            Some(&meta.flow),
+            Some(&self.named.function),
+            Some(&meta.module),
+            None,
+            None,
+        ];
+        let mut all: Vec<Option<&dyn Value>> = Vec::with_capacity(own.len() + values.len());
+        all.extend_from_slice(&own);
+        all.extend_from_slice(values);
+        all.truncate(metadata.fields().len());
+        self.span = Span::new(metadata, &metadata.fields().value_set_all(&all));
+    }
+
+    /// Enters the call's span (for a synchronous body).
+    #[inline]
+    pub fn enter(observation: &Option<Self>) -> Option<tracing::span::Entered<'_>> {
+        observation
+            .as_ref()
+            .filter(|o| !o.span.is_disabled())
+            .map(|o| o.span.enter())
     }
 
     /// Finishes a call that returned `value`. `classify` (generated) tells
-    /// an `Err` from a success and renders `ret`; it only runs when something
-    /// listens.
-    #[inline(always)]
+    /// an `Err` from a success and renders `ret`.
+    #[inline]
     pub fn finish<T: ?Sized>(
-        &mut self,
-        value: &T,
-        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
-    ) {
-        self.done = true;
-        let elapsed = self.start.elapsed();
-        let (outcome, ret) = classify(value);
-        self.record(elapsed.as_secs_f64(), outcome, ret.as_deref());
-    }
-
-    /// Finishes the call if it is observed. Taking the `Option` by value
-    /// means nothing is left to drop when nothing listens, so the common
-    /// unobserved path calls no drop glue.
-    #[inline(always)]
-    pub fn finish_if_observed<T: ?Sized>(
         observation: Option<Self>,
         value: &T,
         classify: impl FnOnce(&T) -> (Outcome, Option<String>),
     ) {
         if let Some(mut observation) = observation {
-            observation.finish(value, classify);
+            observation.finish_with(value, classify);
         }
+    }
+
+    fn finish_with<T: ?Sized>(
+        &mut self,
+        value: &T,
+        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
+    ) {
+        self.done = true;
+        let seconds = self.start.elapsed().as_secs_f64();
+        // The probes guard every user impl they call; this only catches
+        // what they could not (a panicking `Label` of a generic error).
+        let (outcome, ret) = catch_unwind(AssertUnwindSafe(|| classify(value)))
+            .unwrap_or_else(|_| (unclassified(), None));
+        self.record(seconds, outcome, ret.as_deref());
     }
 
     fn record(&self, seconds: f64, outcome: Outcome, ret: Option<&str>) {
         let meta = self.site.meta();
+        let function = self.named.function;
         let index = outcome.index();
         match &self.mode {
             MetricsMode::Off => {}
             MetricsMode::Cached(handles) => {
-                let (calls, duration) = handles.series(self.site, self.combo, self.labels, index);
+                let (calls, duration) = handles.series(meta, function, &self.labels, index);
                 calls.increment(1);
                 duration.record(seconds);
                 handles.in_flight.decrement(1.0);
             }
             MetricsMode::Local => metrics::with_recorder(|recorder| {
                 let (calls, duration) =
-                    register_series(recorder, self.site, self.labels, outcome.as_str());
+                    register_series(recorder, meta, function, &self.labels, outcome.as_str());
                 calls.increment(1);
                 duration.record(seconds);
                 if let Some(gauge) = &self.local_in_flight {
@@ -212,15 +194,15 @@ impl<'l> Observation<'l> {
             }),
         }
         let error_kind = match &outcome {
-            Outcome::Error(info) => Some(info.kind),
-            Outcome::Panic => Some("panic"),
+            Outcome::Error(info) => Some(self.bounded_kind(info)),
+            Outcome::Panic => Some(PANIC_ERROR_KIND),
             _ => None,
         };
         if let Some(kind) = error_kind
             && !matches!(self.mode, MetricsMode::Off)
         {
             metrics::with_recorder(|recorder| {
-                register_errors(recorder, self.site, self.labels, kind).increment(1)
+                register_errors(recorder, meta, function, &self.labels, kind).increment(1)
             });
         }
 
@@ -230,11 +212,11 @@ impl<'l> Observation<'l> {
             (Outcome::Cancelled, _) | (Outcome::Ok, Some(true)) => Severity::Warn,
             (Outcome::Ok, _) => Severity::Normal,
         };
-        if !self.span.is_disabled() && matches!(severity, Severity::Error) {
+        if !self.span.is_disabled() && severity == Severity::Error {
             self.span.record("otel.status_code", "ERROR");
             let type_name = match &outcome {
                 Outcome::Error(info) => info.type_name,
-                _ => "panic",
+                _ => PANIC_ERROR_KIND,
             };
             self.span.record("error.type", type_name);
         }
@@ -244,6 +226,14 @@ impl<'l> Observation<'l> {
         {
             return;
         }
+        let callsite = &self.named.events[match severity {
+            Severity::Normal => 0,
+            Severity::Warn => 1,
+            Severity::Error => 2,
+        }];
+        let Some(metadata) = callsite.enabled(|| self.named.event_origin(meta)) else {
+            return;
+        };
         let (error_message, message) = match &outcome {
             Outcome::Ok if slow == Some(true) => (None, "slow call"),
             Outcome::Ok => (None, "call completed"),
@@ -251,40 +241,76 @@ impl<'l> Observation<'l> {
             Outcome::Panic => (Some("the function panicked"), "call panicked"),
             Outcome::Cancelled => (None, "call cancelled before completing"),
         };
-        let completion = Completion {
-            severity,
-            flow: meta.flow,
-            function: self.function,
-            outcome: outcome.as_str(),
-            duration_ms: seconds * 1e3,
-            error_kind,
-            error_message,
-            slow,
-            ret,
-            message,
-        };
-        let _entered = self.span.enter();
-        (self.emit)(&completion);
+        let duration_ms = milliseconds(seconds);
+        let outcome_name = outcome.as_str();
+        // `message` is recorded through `Debug`, as `event!` records it.
+        let message = tracing::field::display(message);
+        let values: [Option<&dyn Value>; 9] = [
+            Some(&meta.flow),
+            Some(&function),
+            Some(&outcome_name),
+            Some(&duration_ms),
+            error_kind.as_ref().map(|k| k as &dyn Value),
+            error_message.as_ref().map(|m| m as &dyn Value),
+            slow.as_ref().map(|s| s as &dyn Value),
+            ret.as_ref().map(|r| r as &dyn Value),
+            Some(&message),
+        ];
+        let _entered = (!self.span.is_disabled()).then(|| self.span.enter());
+        tracing_core::Event::dispatch(metadata, &metadata.fields().value_set_all(&values));
+    }
+
+    /// The error's kind, folded into `error` when the error type has more
+    /// kinds than this function's budget leaves room for (generic label
+    /// types, whose budget cannot be checked at compile time).
+    fn bounded_kind(&self, info: &ErrorInfo) -> &'static str {
+        let series = info.kinds.saturating_mul(self.labels.combos());
+        if series as u64 > self.site.meta().max_series {
+            DEFAULT_ERROR_KIND
+        } else {
+            info.kind
+        }
     }
 }
 
-impl Drop for Observation<'_> {
+/// Milliseconds rounded to the microsecond, so logs show `0.1`, not
+/// `0.10006999999999999`.
+fn milliseconds(seconds: f64) -> f64 {
+    (seconds * 1e6).round() / 1e3
+}
+
+fn unclassified() -> Outcome {
+    Outcome::Error(ErrorInfo {
+        kind: DEFAULT_ERROR_KIND,
+        kinds: 1,
+        message: "<unprintable: classifying the result panicked>".into(),
+        type_name: "unknown",
+    })
+}
+
+impl Drop for Observation {
     #[inline]
     fn drop(&mut self) {
-        if self.done {
-            return;
+        if !self.done {
+            self.finish_early();
         }
-        self.finish_early();
     }
 }
 
-impl Observation<'_> {
-    /// A call that ends without an output: a panic unwinding, or a future
-    /// dropped before it was ready.
+impl Observation {
+    /// A call that ends without an output the expansion saw.
     #[cold]
     fn finish_early(&mut self) {
+        self.done = true;
         let outcome = if std::thread::panicking() {
             Outcome::Panic
+        } else if self.exit == Exit::Sync {
+            Outcome::Error(ErrorInfo {
+                kind: DEFAULT_ERROR_KIND,
+                kinds: 1,
+                message: "returned early from inside a macro".into(),
+                type_name: "unknown",
+            })
         } else {
             Outcome::Cancelled
         };
@@ -296,22 +322,22 @@ pin_project_lite::pin_project! {
     /// An async call's future: enters the span on every poll, and finishes
     /// the observation when the output is ready. Dropped before that, the
     /// observation records a cancellation.
-    pub struct ObservedFuture<'l, F: Future, C> {
+    pub struct ObservedFuture<F: Future, C> {
         #[pin]
         future: F,
-        observation: Option<Observation<'l>>,
+        observation: Option<Observation>,
         classify: Option<C>,
     }
 }
 
-impl<'l, F, C> ObservedFuture<'l, F, C>
+impl<F, C> ObservedFuture<F, C>
 where
     F: Future,
     C: FnOnce(&F::Output) -> (Outcome, Option<String>),
 {
     /// Wraps the body's future; with no observation (nothing listens) it
     /// only polls it.
-    pub fn new(observation: Option<Observation<'l>>, future: F, classify: C) -> Self {
+    pub fn new(observation: Option<Observation>, future: F, classify: C) -> Self {
         ObservedFuture {
             future,
             observation,
@@ -320,7 +346,7 @@ where
     }
 }
 
-impl<F, C> Future for ObservedFuture<'_, F, C>
+impl<F, C> Future for ObservedFuture<F, C>
 where
     F: Future,
     C: FnOnce(&F::Output) -> (Outcome, Option<String>),
@@ -333,12 +359,13 @@ where
             return this.future.poll(cx);
         };
         let poll = {
-            let _entered = observation.span.enter();
+            let _entered = (!observation.span.is_disabled()).then(|| observation.span.enter());
             this.future.poll(cx)
         };
-        if let Poll::Ready(output) = &poll {
-            let classify = this.classify.take().expect("ready once");
-            observation.finish(output, classify);
+        if let Poll::Ready(output) = &poll
+            && let Some(classify) = this.classify.take()
+        {
+            observation.finish_with(output, classify);
         }
         poll
     }

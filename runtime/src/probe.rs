@@ -8,57 +8,160 @@
 //! at the call site, where the concrete type (or the generic parameter with
 //! its declared bounds) is known: an argument whose type is not `Debug`
 //! is simply not recorded.
+//!
+//! Every user impl a probe calls (`Debug`, `Display`, `Label`) runs under
+//! [`guarded`]: a panic there is recorded as a marker and never reaches
+//! the user's call.
 
-use std::fmt::{Debug, Display};
+use std::cell::Cell;
+use std::fmt::{self, Debug, Display};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use tracing::field::{DisplayValue, Value};
 
 use crate::label::Label;
+use crate::outcome::{DEFAULT_ERROR_KIND, EXTRA_ERROR_KINDS};
 use crate::redact::{REDACTED, debug_text, display_text};
 
 /// Wraps a reference to the value being probed.
 pub struct Probe<T>(pub T);
 
+/// What is recorded for one value: a native number or `bool`, scrubbed
+/// text, a fixed text, or nothing.
+#[derive(Debug)]
+pub enum Recorded {
+    /// An unsigned integer.
+    U64(u64),
+    /// A signed integer.
+    I64(i64),
+    /// A wide unsigned integer.
+    U128(u128),
+    /// A wide signed integer.
+    I128(i128),
+    /// A float.
+    F64(f64),
+    /// A `bool`.
+    Bool(bool),
+    /// Scrubbed, truncated text.
+    Text(DisplayValue<String>),
+    /// A fixed text, such as [`REDACTED`].
+    Static(&'static str),
+    /// Nothing: the value has no `Debug`.
+    Nothing,
+}
+
+impl Recorded {
+    /// The value to hand to `tracing`.
+    #[inline]
+    pub fn value(&self) -> Option<&dyn Value> {
+        Some(match self {
+            Recorded::U64(v) => v,
+            Recorded::I64(v) => v,
+            Recorded::U128(v) => v,
+            Recorded::I128(v) => v,
+            Recorded::F64(v) => v,
+            Recorded::Bool(v) => v,
+            Recorded::Text(v) => v,
+            Recorded::Static(v) => v,
+            Recorded::Nothing => return None,
+        })
+    }
+
+    /// A secret: recorded as [`REDACTED`].
+    pub const REDACTED: Recorded = Recorded::Static(REDACTED);
+
+    fn text(text: String) -> Self {
+        Recorded::Text(tracing::field::display(text))
+    }
+}
+
+thread_local! {
+    static GUARDING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether the current thread is inside [`guarded`]: a panic hook can tell
+/// a panic observe catches (a user's `Debug` panicking while recorded)
+/// from one that reaches the program.
+pub fn in_guarded_formatting() -> bool {
+    GUARDING.with(Cell::get)
+}
+
+/// Runs `f`, a call into user code made only to record something. A panic
+/// in it is caught and `fallback` is used instead: recording never changes
+/// what the program does. (Under `panic = "abort"` nothing can be caught.)
+#[inline]
+pub fn guarded<T>(fallback: impl FnOnce() -> T, f: impl FnOnce() -> T) -> T {
+    let outer = GUARDING.with(|g| g.replace(true));
+    let result = catch_unwind(AssertUnwindSafe(f));
+    GUARDING.with(|g| g.set(outer));
+    result.unwrap_or_else(|_| fallback())
+}
+
+const DEBUG_PANICKED: &str = "<unprintable: Debug panicked>";
+const DISPLAY_PANICKED: &str = "<unprintable: Display panicked>";
+const EXPR_PANICKED: &str = "<unprintable: the expression panicked>";
+
+fn guarded_debug<T: Debug + ?Sized>(value: &T) -> String {
+    guarded(|| DEBUG_PANICKED.into(), || debug_text(value))
+}
+
+fn guarded_display<T: Display + ?Sized>(value: &T) -> String {
+    guarded(|| DISPLAY_PANICKED.into(), || display_text(value))
+}
+
+/// Records a user expression (a `fields(...)` value): a panic while
+/// evaluating it is recorded as a marker.
+#[inline]
+pub fn field(f: impl FnOnce() -> Recorded) -> Recorded {
+    guarded(|| Recorded::Static(EXPR_PANICKED), f)
+}
+
+/// A `fields(key = %expr)` value: scrubbed `Display` text.
+pub fn field_display<T: Display + ?Sized>(value: &T) -> Recorded {
+    Recorded::text(guarded_display(value))
+}
+
+/// A `fields(key = ?expr)` value: scrubbed `Debug` text.
+pub fn field_debug<T: Debug + ?Sized>(value: &T) -> Recorded {
+    Recorded::text(guarded_debug(value))
+}
+
 /// Values recorded as native span field values, not text.
 pub trait NativeValue {
-    /// The `tracing` value recorded.
-    type Repr: tracing::Value;
-    /// The value to record.
-    fn native(&self) -> Self::Repr;
+    /// The recorded form.
+    fn native(&self) -> Recorded;
 }
 
 macro_rules! native {
-    ($($ty:ty => $repr:ty),* $(,)?) => {$(
+    ($($ty:ty => $variant:ident as $repr:ty),* $(,)?) => {$(
         impl NativeValue for $ty {
-            type Repr = $repr;
-            fn native(&self) -> $repr {
-                *self as $repr
+            fn native(&self) -> Recorded {
+                Recorded::$variant(*self as $repr)
             }
         }
     )*};
 }
 
 native!(
-    u8 => u64, u16 => u64, u32 => u64, u64 => u64, usize => u64,
-    i8 => i64, i16 => i64, i32 => i64, i64 => i64, isize => i64,
-    f32 => f64, f64 => f64, u128 => u128, i128 => i128,
+    u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64, usize => U64 as u64,
+    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64, isize => I64 as i64,
+    f32 => F64 as f64, f64 => F64 as f64, u128 => U128 as u128, i128 => I128 as i128,
 );
 
 impl NativeValue for bool {
-    type Repr = bool;
-    fn native(&self) -> bool {
-        *self
+    fn native(&self) -> Recorded {
+        Recorded::Bool(*self)
     }
 }
 
 impl<T: NativeValue + ?Sized> NativeValue for &T {
-    type Repr = T::Repr;
-    fn native(&self) -> T::Repr {
+    fn native(&self) -> Recorded {
         (**self).native()
     }
 }
 
 impl<T: NativeValue + ?Sized> NativeValue for &mut T {
-    type Repr = T::Repr;
-    fn native(&self) -> T::Repr {
+    fn native(&self) -> Recorded {
         (**self).native()
     }
 }
@@ -111,112 +214,111 @@ impl<T: TextValue + ?Sized> TextValue for &mut T {
     }
 }
 
-/// Scrubbed, truncated text recorded with `Display`.
-pub type Text = tracing::field::DisplayValue<String>;
-
-fn text(value: String) -> Text {
-    tracing::field::display(value)
-}
-
-// ---- recording an argument: native > text > Debug > nothing ----
+// ---- recording a value: native > text > Debug > nothing ----
 
 /// Records a number or `bool` as itself.
 pub trait RecordNative {
-    /// The recorded value.
-    type Out;
-    /// What is recorded for this argument.
-    fn observe_arg(&self) -> Self::Out;
+    /// What is recorded for this value.
+    fn observe_arg(&self) -> Recorded;
 }
 
 impl<T: NativeValue + ?Sized> RecordNative for &&&Probe<&T> {
-    type Out = T::Repr;
-    fn observe_arg(&self) -> T::Repr {
+    fn observe_arg(&self) -> Recorded {
         self.0.native()
     }
 }
 
 /// Records text content, scrubbed and truncated.
 pub trait RecordText {
-    /// What is recorded for this argument.
-    fn observe_arg(&self) -> Text;
+    /// What is recorded for this value.
+    fn observe_arg(&self) -> Recorded;
 }
 
 impl<T: TextValue + ?Sized> RecordText for &&Probe<&T> {
-    fn observe_arg(&self) -> Text {
-        text(display_text(self.0.text()))
+    fn observe_arg(&self) -> Recorded {
+        Recorded::text(display_text(self.0.text()))
     }
 }
 
 /// Records the `Debug` text, scrubbed and truncated.
 pub trait RecordDebug {
-    /// What is recorded for this argument.
-    fn observe_arg(&self) -> Text;
+    /// What is recorded for this value.
+    fn observe_arg(&self) -> Recorded;
 }
 
 impl<T: Debug + ?Sized> RecordDebug for &Probe<&T> {
-    fn observe_arg(&self) -> Text {
-        text(debug_text(self.0))
+    fn observe_arg(&self) -> Recorded {
+        Recorded::text(guarded_debug(self.0))
     }
 }
 
 /// Records nothing: the type has no `Debug`.
 pub trait RecordNothing {
     /// Nothing.
-    fn observe_arg(&self) -> Option<u8>;
+    fn observe_arg(&self) -> Recorded;
 }
 
 impl<T: ?Sized> RecordNothing for Probe<&T> {
-    fn observe_arg(&self) -> Option<u8> {
-        None
+    fn observe_arg(&self) -> Recorded {
+        Recorded::Nothing
     }
 }
 
-// ---- hashing an argument: Display > Debug > nothing ----
+// ---- hashing a value: Display > Debug > nothing ----
+
+/// Formats without panicking on a `fmt::Error` (as `to_string` would) or
+/// on a panicking impl: `None` then.
+fn formatted(write: impl FnOnce(&mut String) -> fmt::Result) -> Option<String> {
+    guarded(
+        || None,
+        || {
+            let mut text = String::new();
+            write(&mut text).ok().map(|()| text)
+        },
+    )
+}
+
+fn hash_of(text: Option<String>) -> Recorded {
+    match text {
+        Some(text) => Recorded::text(crate::hash::keyed_hash(text.as_bytes())),
+        None => Recorded::Static("<unhashable: formatting failed>"),
+    }
+}
 
 /// Hashes the `Display` text.
 pub trait HashDisplay {
     /// The surrogate id.
-    fn observe_hash(&self) -> Option<String>;
+    fn observe_hash(&self) -> Recorded;
 }
 
 impl<T: Display + ?Sized> HashDisplay for &&Probe<&T> {
-    fn observe_hash(&self) -> Option<String> {
-        Some(crate::hash::keyed_hash(self.0.to_string().as_bytes()))
+    fn observe_hash(&self) -> Recorded {
+        hash_of(formatted(|out| fmt::write(out, format_args!("{}", self.0))))
     }
 }
 
 /// Hashes the `Debug` text.
 pub trait HashDebug {
     /// The surrogate id.
-    fn observe_hash(&self) -> Option<String>;
+    fn observe_hash(&self) -> Recorded;
 }
 
 impl<T: Debug + ?Sized> HashDebug for &Probe<&T> {
-    fn observe_hash(&self) -> Option<String> {
-        Some(crate::hash::keyed_hash(format!("{:?}", self.0).as_bytes()))
+    fn observe_hash(&self) -> Recorded {
+        hash_of(formatted(|out| fmt::write(out, format_args!("{:?}", self.0))))
     }
 }
 
 /// Hashes nothing: the type has neither `Display` nor `Debug`.
 pub trait HashNothing {
     /// Nothing.
-    fn observe_hash(&self) -> Option<String>;
+    fn observe_hash(&self) -> Recorded;
 }
 
 impl<T: ?Sized> HashNothing for Probe<&T> {
-    fn observe_hash(&self) -> Option<String> {
-        None
+    fn observe_hash(&self) -> Recorded {
+        Recorded::Nothing
     }
-}
-
-/// The recorded form of a hashed argument.
-pub fn hashed(hash: Option<String>) -> Option<Text> {
-    hash.map(text)
-}
-
-/// The recorded form of a redacted argument.
-pub const fn redacted() -> &'static str {
-    REDACTED
 }
 
 // ---- classifying a return value: Result::Err > anything else ----
@@ -253,32 +355,44 @@ impl<T: ?Sized> NoErrorOf for Probe<&T> {
 
 // ---- an error's kind: Label variant > "error" ----
 
-/// The `error_kind` of an error type implementing [`Label`].
+/// The `error_kind` of an error type implementing [`Label`], and how many
+/// kinds the type can produce. `ROOM` is how many kinds the function's
+/// budget leaves once its label combinations are counted; an error type
+/// with more fails to build (checked when the function is monomorphised).
 pub trait KindByLabel {
-    /// The label value.
-    fn observe_error_kind(&self) -> &'static str;
+    /// The label value (one of `VALUES`, else `other`) and the kind count.
+    fn observe_error_kind<const ROOM: usize>(&self) -> (&'static str, usize);
 }
 
 impl<E: Label + ?Sized> KindByLabel for &Probe<&E> {
-    fn observe_error_kind(&self) -> &'static str {
-        self.0.label()
+    fn observe_error_kind<const ROOM: usize>(&self) -> (&'static str, usize) {
+        const {
+            assert!(
+                E::VALUES.len() + EXTRA_ERROR_KINDS <= ROOM,
+                "metric label budget exceeded by `flow_errors_total`: the error type's `Label` values \
+                 (plus `other`, `error` and `panic`) times the label combinations exceed `max_series`; \
+                 give the error enum fewer variants, use fewer labels, or raise the budget with `max_series = N`"
+            )
+        };
+        let kind = guarded(
+            || crate::label::OTHER,
+            || crate::labels::LabelPart::of(self.0).value(),
+        );
+        (kind, E::VALUES.len() + EXTRA_ERROR_KINDS)
     }
 }
 
 /// The `error_kind` of every other error type.
 pub trait KindDefault {
     /// The documented default, `"error"`.
-    fn observe_error_kind(&self) -> &'static str;
+    fn observe_error_kind<const ROOM: usize>(&self) -> (&'static str, usize);
 }
 
 impl<E: ?Sized> KindDefault for Probe<&E> {
-    fn observe_error_kind(&self) -> &'static str {
-        DEFAULT_ERROR_KIND
+    fn observe_error_kind<const ROOM: usize>(&self) -> (&'static str, usize) {
+        (DEFAULT_ERROR_KIND, 2)
     }
 }
-
-/// The `error_kind` of errors whose type does not implement [`Label`].
-pub const DEFAULT_ERROR_KIND: &str = "error";
 
 // ---- an error's message: Display > Debug > type name ----
 
@@ -290,7 +404,7 @@ pub trait MessageDisplay {
 
 impl<E: Display + ?Sized> MessageDisplay for &&Probe<&E> {
     fn observe_error_message(&self) -> String {
-        display_text(self.0)
+        guarded_display(self.0)
     }
 }
 
@@ -302,7 +416,7 @@ pub trait MessageDebug {
 
 impl<E: Debug + ?Sized> MessageDebug for &Probe<&E> {
     fn observe_error_message(&self) -> String {
-        debug_text(self.0)
+        guarded_debug(self.0)
     }
 }
 
@@ -340,7 +454,7 @@ pub trait ReturnDebug {
 
 impl<T: Debug + ?Sized> ReturnDebug for &Probe<&T> {
     fn observe_return(&self) -> Option<String> {
-        Some(debug_text(self.0))
+        Some(guarded_debug(self.0))
     }
 }
 
@@ -354,19 +468,4 @@ impl<T: ?Sized> ReturnNothing for Probe<&T> {
     fn observe_return(&self) -> Option<String> {
         None
     }
-}
-
-/// A `fields(key = %expr)` value: scrubbed `Display` text.
-pub fn field_display<T: Display + ?Sized>(value: &T) -> Text {
-    text(display_text(value))
-}
-
-/// A `fields(key = ?expr)` value: scrubbed `Debug` text.
-pub fn field_debug<T: Debug + ?Sized>(value: &T) -> Text {
-    text(debug_text(value))
-}
-
-/// The label value and index of a `labels(key = expr)` value.
-pub fn label_of<L: Label + ?Sized>(value: &L) -> (&'static str, usize) {
-    (value.label(), value.label_index())
 }

@@ -1,5 +1,12 @@
-//! One static per instrumented function: its fixed description and the
-//! metric handles resolved for it, so a call does not look metrics up.
+//! One static per instrumented function: its fixed description, and, per
+//! function name it is called under, the `tracing` call sites and the
+//! metric handles resolved for it, so a call neither builds metadata nor
+//! looks metrics up.
+//!
+//! A function has one name, except a default trait method annotated on its
+//! own, which is named after each implementor (`Alice::greet`,
+//! `Bob::greet`): the first name is served from a lock-free slot, the
+//! others from a small list.
 //!
 //! Handles belong to the recorder that made them. They are cached only for
 //! the global recorder, which never changes once installed; calls made
@@ -7,12 +14,18 @@
 //! tests) register through it on each call, so they are always counted by
 //! the recorder in force. With no recorder at all nothing is registered.
 
-use std::sync::OnceLock;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label as MetricLabel, Recorder, SharedString, Unit};
+use tracing::Level;
+use tracing_core::metadata::Kind;
 
+use crate::callsite::{DynCallsite, Origin};
+use crate::labels::LabelSet;
 use crate::metric_names::{self as names, keys};
+use crate::outcome::{OUTCOME_COUNT, OUTCOME_NAMES};
 
 /// Service-level objectives of a function, as written in `slo(...)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,7 +57,7 @@ pub struct SiteMeta {
     /// The `labels(...)` keys, in order.
     pub label_keys: &'static [&'static str],
     /// The level of the span and of the success log line.
-    pub level: tracing::Level,
+    pub level: Level,
     /// Calls slower than this many microseconds are logged at WARN.
     pub slow_us: Option<u64>,
     /// The fraction of successful, fast completion lines written.
@@ -53,17 +66,87 @@ pub struct SiteMeta {
     pub slo: Option<SloMeta>,
     /// The cardinality budget.
     pub max_series: u64,
+    /// Every span field, in the order generated code passes the values:
+    /// observe's own fields first (see [`SPAN_OWN_FIELDS`]), then the
+    /// recorded arguments and `fields(...)`.
+    pub span_fields: &'static [&'static str],
 }
+
+/// The span fields observe sets itself, first in every span, in order.
+pub const SPAN_OWN_FIELDS: [&str; 5] = [
+    "flow",
+    "code.function",
+    "code.namespace",
+    "otel.status_code",
+    "error.type",
+];
+
+/// The completion event's fields, in order.
+pub(crate) const COMPLETION_FIELDS: &[&str] = &[
+    "flow",
+    "function",
+    "outcome",
+    "duration_ms",
+    "error.kind",
+    "error.message",
+    "slow",
+    "return",
+    "message",
+];
 
 /// The per-function static generated code declares.
 pub struct CallSite {
     meta: &'static SiteMeta,
-    function: OnceLock<&'static str>,
-    cached: OnceLock<SiteHandles>,
+    first: OnceLock<Named>,
+    others: Mutex<Vec<&'static Named>>,
+}
+
+/// What belongs to one name of a function: its call sites and handles.
+pub(crate) struct Named {
+    /// `type_name::<Self>()` for run-time-qualified names, else "".
+    type_name: &'static str,
+    pub(crate) function: &'static str,
+    pub(crate) span: DynCallsite,
+    /// The completion event at the function's level, WARN and ERROR.
+    pub(crate) events: [DynCallsite; 3],
+    handles: OnceLock<SiteHandles>,
+}
+
+impl Named {
+    fn new(meta: &'static SiteMeta, type_name: &'static str, function: &'static str) -> Self {
+        let event = |level| DynCallsite::new(level, Kind::EVENT, COMPLETION_FIELDS);
+        Named {
+            type_name,
+            function,
+            span: DynCallsite::new(meta.level, Kind::SPAN, meta.span_fields),
+            events: [event(meta.level), event(Level::WARN), event(Level::ERROR)],
+            handles: OnceLock::new(),
+        }
+    }
+
+    pub(crate) fn span_origin(&self, meta: &SiteMeta) -> Origin {
+        Origin {
+            name: self.function,
+            target: meta.module,
+            file: meta.file,
+            line: meta.line,
+        }
+    }
+
+    pub(crate) fn event_origin(&self, meta: &SiteMeta) -> Origin {
+        let name: &'static str =
+            Box::leak(format!("event {}:{}", meta.file, meta.line).into_boxed_str());
+        Origin {
+            name,
+            target: meta.module,
+            file: meta.file,
+            line: meta.line,
+        }
+    }
 }
 
 /// How a call records metrics, decided at entry.
-pub enum MetricsMode {
+pub(crate) enum MetricsMode {
     /// No recorder is installed.
     Off,
     /// The global recorder, through this site's cached handles.
@@ -74,32 +157,50 @@ pub enum MetricsMode {
 
 /// The calls counter and duration histogram of each outcome of one label
 /// combination, registered at first use.
-type OutcomeSeries = [OnceLock<(Counter, Histogram)>; 4];
+struct ComboSeries {
+    labels: LabelSet,
+    outcomes: [OnceLock<(Counter, Histogram)>; OUTCOME_COUNT],
+}
 
 /// The handles resolved for the global recorder.
-pub struct SiteHandles {
+pub(crate) struct SiteHandles {
     recorder: usize,
     /// `flow_calls_in_flight`.
-    pub in_flight: Gauge,
-    /// Indexed by label combination, then outcome.
-    combos: Box<[OutcomeSeries]>,
+    pub(crate) in_flight: Gauge,
+    /// Indexed by label combination.
+    combos: Box<[OnceLock<ComboSeries>]>,
+    /// Series whose combination slot holds other label values: the
+    /// instantiations of a generic function after the first.
+    more: Mutex<HashMap<(Vec<&'static str>, usize), (Counter, Histogram)>>,
 }
 
 impl SiteHandles {
     /// The counter and histogram of one label combination and outcome.
-    pub fn series(
+    pub(crate) fn series(
         &self,
-        site: &CallSite,
-        combo: usize,
-        labels: &[&'static str],
+        meta: &'static SiteMeta,
+        function: &'static str,
+        labels: &LabelSet,
         outcome: usize,
-    ) -> &(Counter, Histogram) {
-        let slots = &self.combos[combo.min(self.combos.len() - 1)];
-        slots[outcome].get_or_init(|| {
+    ) -> (Counter, Histogram) {
+        let register = || {
             metrics::with_recorder(|recorder| {
-                register_series(recorder, site, labels, OUTCOME_NAMES[outcome])
+                register_series(recorder, meta, function, labels, OUTCOME_NAMES[outcome])
             })
-        })
+        };
+        if let Some(slot) = self.combos.get(labels.combo()) {
+            let combo = slot.get_or_init(|| ComboSeries {
+                labels: *labels,
+                outcomes: Default::default(),
+            });
+            if combo.labels.same_values(labels) {
+                return combo.outcomes[outcome].get_or_init(register).clone();
+            }
+        }
+        let mut more = self.more.lock().unwrap_or_else(|e| e.into_inner());
+        more.entry((labels.values().to_vec(), outcome))
+            .or_insert_with(register)
+            .clone()
     }
 
     /// Whether these handles came from `recorder`.
@@ -108,16 +209,13 @@ impl SiteHandles {
     }
 }
 
-/// Outcome names by index.
-pub const OUTCOME_NAMES: [&str; 4] = ["ok", "error", "panic", "cancelled"];
-
 impl CallSite {
     /// A call site for `meta`; usable in a `static`.
     pub const fn new(meta: &'static SiteMeta) -> Self {
         CallSite {
             meta,
-            function: OnceLock::new(),
-            cached: OnceLock::new(),
+            first: OnceLock::new(),
+            others: Mutex::new(Vec::new()),
         }
     }
 
@@ -126,37 +224,58 @@ impl CallSite {
         self.meta
     }
 
-    /// The function label. For methods annotated on their own, `self_type`
-    /// (`std::any::type_name::<Self>`) supplies the type, once.
-    #[inline(always)]
-    pub fn function(&self, self_type: Option<fn() -> &'static str>) -> &'static str {
-        match self_type {
-            Some(type_name) if self.meta.qualified_at_runtime => self.function.get_or_init(|| {
-                let qualified = format!("{}::{}", short_type_name(type_name()), self.meta.function);
-                Box::leak(qualified.into_boxed_str())
-            }),
-            _ => self.meta.function,
+    /// The call sites and handles of the name this call runs under. For
+    /// methods annotated on their own, `self_type`
+    /// (`std::any::type_name::<Self>`) supplies the type.
+    #[inline]
+    pub(crate) fn named(&'static self, self_type: Option<fn() -> &'static str>) -> &'static Named {
+        let type_name = match self_type {
+            Some(type_name) if self.meta.qualified_at_runtime => type_name(),
+            _ => "",
+        };
+        let first = self
+            .first
+            .get_or_init(|| Named::new(self.meta, type_name, self.qualify(type_name)));
+        if first.type_name == type_name {
+            return first;
         }
+        self.named_other(type_name)
     }
 
-    /// How this call records metrics, or `None` when nothing listens at
-    /// all (no recorder, and no subscriber enabled even for errors): then
-    /// the call is not observed, and reads no clock.
-    #[inline(always)]
-    pub fn listening(&'static self, combos: usize) -> Option<MetricsMode> {
-        let mode = self.metrics_mode(combos);
-        if matches!(mode, MetricsMode::Off) && !tracing::level_enabled!(tracing::Level::ERROR) {
-            return None;
+    #[cold]
+    fn named_other(&'static self, type_name: &'static str) -> &'static Named {
+        let mut others = self.others.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(named) = others.iter().find(|n| n.type_name == type_name) {
+            return named;
         }
-        Some(mode)
+        let named: &'static Named = Box::leak(Box::new(Named::new(
+            self.meta,
+            type_name,
+            self.qualify(type_name),
+        )));
+        others.push(named);
+        named
+    }
+
+    fn qualify(&self, type_name: &'static str) -> &'static str {
+        if type_name.is_empty() {
+            return self.meta.function;
+        }
+        let qualified = format!("{}::{}", short_type_name(type_name), self.meta.function);
+        Box::leak(qualified.into_boxed_str())
+    }
+
+    /// The function label as first resolved (the static name before any call).
+    pub fn function_label(&self) -> &'static str {
+        self.first.get().map_or(self.meta.function, |n| n.function)
     }
 
     /// Decides how this call records metrics.
-    #[inline(always)]
-    pub fn metrics_mode(&'static self, combos: usize) -> MetricsMode {
+    #[inline]
+    pub(crate) fn metrics_mode(&'static self, named: &'static Named, combos: usize) -> MetricsMode {
         metrics::with_recorder(|recorder| {
             let address = recorder_address(recorder);
-            if let Some(handles) = self.cached.get()
+            if let Some(handles) = named.handles.get()
                 && handles.belong_to(address)
             {
                 return MetricsMode::Cached(handles);
@@ -166,7 +285,7 @@ impl CallSite {
             if std::mem::size_of_val(recorder) == 0 {
                 return MetricsMode::Off;
             }
-            self.resolve(recorder, address, combos)
+            self.resolve(named, recorder, address, combos)
         })
     }
 
@@ -174,6 +293,7 @@ impl CallSite {
     #[inline(never)]
     fn resolve(
         &'static self,
+        named: &'static Named,
         recorder: &dyn Recorder,
         address: usize,
         combos: usize,
@@ -181,24 +301,26 @@ impl CallSite {
         if !is_global_recorder(address) {
             return MetricsMode::Local;
         }
-        let handles = self.cached.get_or_init(|| SiteHandles {
+        let handles = named.handles.get_or_init(|| SiteHandles {
             recorder: address,
-            in_flight: register_in_flight(recorder, self),
-            combos: (0..combos.max(1)).map(|_| Default::default()).collect(),
+            in_flight: register_in_flight(recorder, self.meta, named.function),
+            combos: (0..combos.clamp(1, MAX_CACHED_COMBOS))
+                .map(|_| OnceLock::new())
+                .collect(),
+            more: Mutex::new(HashMap::new()),
         });
-        describe_and_publish_slo(recorder, self);
+        describe_and_publish_slo(recorder, self.meta, named.function);
         if handles.belong_to(address) {
             MetricsMode::Cached(handles)
         } else {
             MetricsMode::Local
         }
     }
-
-    /// The function label as last resolved (static name when never resolved).
-    pub fn function_label(&self) -> &'static str {
-        self.function.get().copied().unwrap_or(self.meta.function)
-    }
 }
+
+/// Combinations with a lock-free slot each; the budget keeps real
+/// functions far below this, and any beyond it share the locked map.
+const MAX_CACHED_COMBOS: usize = 4096;
 
 fn recorder_address(recorder: &dyn Recorder) -> usize {
     (recorder as *const dyn Recorder).cast::<()>() as usize
@@ -207,6 +329,14 @@ fn recorder_address(recorder: &dyn Recorder) -> usize {
 /// The global recorder's address once known (0 until then).
 static GLOBAL_RECORDER: AtomicUsize = AtomicUsize::new(0);
 
+/// Recorders found not to be the global one (thread-local recorders). A
+/// freed local recorder's address may later hold another local recorder,
+/// never the global one, which is never freed: so a remembered address is
+/// always local. Remembering them means one probe per local recorder, not
+/// one per call.
+static KNOWN_LOCAL: Mutex<Vec<usize>> = Mutex::new(Vec::new());
+const KNOWN_LOCAL_MAX: usize = 64;
+
 /// Whether `address` is the global recorder. The global recorder, once set,
 /// never changes; a fresh thread has no local recorder, so asking from one
 /// tells which recorder is global.
@@ -214,6 +344,10 @@ fn is_global_recorder(address: usize) -> bool {
     let known = GLOBAL_RECORDER.load(Ordering::Acquire);
     if known != 0 {
         return known == address;
+    }
+    let mut locals = KNOWN_LOCAL.lock().unwrap_or_else(|e| e.into_inner());
+    if locals.contains(&address) {
+        return false;
     }
     let global = std::thread::scope(|scope| {
         scope
@@ -226,99 +360,125 @@ fn is_global_recorder(address: usize) -> bool {
             .ok()
             .flatten()
     });
-    match global {
-        Some(global) => {
-            GLOBAL_RECORDER.store(global, Ordering::Release);
-            global == address
+    if let Some(global) = global {
+        GLOBAL_RECORDER.store(global, Ordering::Release);
+        if global == address {
+            return true;
         }
-        None => false,
     }
+    if locals.len() == KNOWN_LOCAL_MAX {
+        locals.remove(0);
+    }
+    locals.push(address);
+    false
 }
 
-/// `my_crate::shop::Cart<T>` -> `Cart`.
-fn short_type_name(full: &str) -> &str {
-    let without_generics = full.split('<').next().unwrap_or(full);
-    without_generics
-        .rsplit("::")
+/// A readable, stable name for a `Self` type: module paths dropped from
+/// every path in it, generic arguments of the outer path dropped
+/// (`my_crate::shop::Cart<alloc::string::String>` -> `Cart`,
+/// `(u8, alloc::string::String)` -> `(u8, String)`).
+pub(crate) fn short_type_name(full: &str) -> String {
+    let starts_with_path = full
+        .chars()
         .next()
-        .unwrap_or(without_generics)
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    if starts_with_path {
+        let outer = full.split('<').next().unwrap_or(full);
+        return outer.rsplit("::").next().unwrap_or(outer).to_string();
+    }
+    // A tuple, reference, slice, array, pointer or `dyn`: keep the shape,
+    // shorten each path inside it.
+    let mut out = String::with_capacity(full.len());
+    let mut segment = String::new();
+    let mut chars = full.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_alphanumeric() || c == '_' {
+            segment.push(c);
+        } else if c == ':' && chars.peek() == Some(&':') {
+            chars.next();
+            segment.clear();
+        } else {
+            out.push_str(&segment);
+            segment.clear();
+            out.push(c);
+        }
+    }
+    out.push_str(&segment);
+    out
 }
 
-fn base_labels(site: &CallSite) -> Vec<MetricLabel> {
-    let meta = site.meta;
+fn base_labels(meta: &'static SiteMeta, function: &'static str) -> Vec<MetricLabel> {
     vec![
         MetricLabel::from_static_parts(keys::FLOW, meta.flow),
-        MetricLabel::new(
-            keys::FUNCTION,
-            SharedString::const_str(site.function_label()),
-        ),
+        MetricLabel::new(keys::FUNCTION, SharedString::const_str(function)),
         MetricLabel::from_static_parts(keys::MODULE, meta.module),
     ]
 }
 
-fn register_in_flight(recorder: &dyn Recorder, site: &CallSite) -> Gauge {
-    let key = Key::from_parts(names::CALLS_IN_FLIGHT, base_labels(site));
-    recorder.register_gauge(&key, &metadata(site))
+pub(crate) fn register_in_flight(
+    recorder: &dyn Recorder,
+    meta: &'static SiteMeta,
+    function: &'static str,
+) -> Gauge {
+    let key = Key::from_parts(names::CALLS_IN_FLIGHT, base_labels(meta, function));
+    recorder.register_gauge(&key, &metadata(meta))
 }
 
 /// The calls counter and duration histogram of one series.
-pub fn register_series(
+pub(crate) fn register_series(
     recorder: &dyn Recorder,
-    site: &CallSite,
-    labels: &[&'static str],
+    meta: &'static SiteMeta,
+    function: &'static str,
+    labels: &LabelSet,
     outcome: &'static str,
 ) -> (Counter, Histogram) {
-    let mut all = base_labels(site);
+    let mut all = base_labels(meta, function);
     all.push(MetricLabel::from_static_parts(keys::OUTCOME, outcome));
-    all.extend(user_labels(site, labels));
-    let meta = metadata(site);
+    all.extend(user_labels(meta, labels));
+    let metadata = metadata(meta);
     let counter =
-        recorder.register_counter(&Key::from_parts(names::CALLS_TOTAL, all.clone()), &meta);
-    let histogram =
-        recorder.register_histogram(&Key::from_parts(names::CALL_DURATION_SECONDS, all), &meta);
+        recorder.register_counter(&Key::from_parts(names::CALLS_TOTAL, all.clone()), &metadata);
+    let histogram = recorder.register_histogram(
+        &Key::from_parts(names::CALL_DURATION_SECONDS, all),
+        &metadata,
+    );
     (counter, histogram)
 }
 
 /// The errors counter of one error kind.
-pub fn register_errors(
+pub(crate) fn register_errors(
     recorder: &dyn Recorder,
-    site: &CallSite,
-    labels: &[&'static str],
+    meta: &'static SiteMeta,
+    function: &'static str,
+    labels: &LabelSet,
     kind: &'static str,
 ) -> Counter {
-    let mut all = base_labels(site);
+    let mut all = base_labels(meta, function);
     all.push(MetricLabel::from_static_parts(keys::ERROR_KIND, kind));
-    all.extend(user_labels(site, labels));
-    recorder.register_counter(&Key::from_parts(names::ERRORS_TOTAL, all), &metadata(site))
-}
-
-/// The in-flight gauge, registered through a local recorder.
-pub fn register_in_flight_local(recorder: &dyn Recorder, site: &CallSite) -> Gauge {
-    describe_and_publish_slo(recorder, site);
-    register_in_flight(recorder, site)
+    all.extend(user_labels(meta, labels));
+    recorder.register_counter(&Key::from_parts(names::ERRORS_TOTAL, all), &metadata(meta))
 }
 
 fn user_labels<'a>(
-    site: &'a CallSite,
-    labels: &'a [&'static str],
+    meta: &'static SiteMeta,
+    labels: &'a LabelSet,
 ) -> impl Iterator<Item = MetricLabel> + 'a {
-    site.meta
-        .label_keys
+    meta.label_keys
         .iter()
-        .zip(labels)
+        .zip(labels.values())
         .map(|(key, value)| MetricLabel::from_static_parts(key, value))
 }
 
-fn metadata(site: &CallSite) -> metrics::Metadata<'static> {
-    metrics::Metadata::new(
-        site.meta.module,
-        metrics::Level::INFO,
-        Some(site.meta.module),
-    )
+fn metadata(meta: &'static SiteMeta) -> metrics::Metadata<'static> {
+    metrics::Metadata::new(meta.module, metrics::Level::INFO, Some(meta.module))
 }
 
 /// Descriptions and units, and the SLO gauges, for the recorder.
-fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
+pub(crate) fn describe_and_publish_slo(
+    recorder: &dyn Recorder,
+    meta: &'static SiteMeta,
+    function: &'static str,
+) {
     recorder.describe_counter(
         names::CALLS_TOTAL.into(),
         Some(Unit::Count),
@@ -339,18 +499,21 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
         Some(Unit::Count),
         "Calls of observed functions currently running.".into(),
     );
-    let Some(slo) = site.meta.slo else { return };
+    let Some(slo) = meta.slo else { return };
     recorder.describe_gauge(
         names::SLO_OBJECTIVE_RATIO.into(),
         None,
         "Service-level objectives of observed functions, as ratios.".into(),
     );
-    let meta = metadata(site);
+    let metrics_meta = metadata(meta);
     let objective = |name: &'static str, ratio: f64| {
-        let mut labels = base_labels(site);
+        let mut labels = base_labels(meta, function);
         labels.push(MetricLabel::from_static_parts("objective", name));
         recorder
-            .register_gauge(&Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels), &meta)
+            .register_gauge(
+                &Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels),
+                &metrics_meta,
+            )
             .set(percent_to_ratio(ratio));
     };
     if let Some(availability) = slo.availability {
@@ -365,8 +528,11 @@ fn describe_and_publish_slo(recorder: &dyn Recorder, site: &CallSite) {
         );
         recorder
             .register_gauge(
-                &Key::from_parts(names::SLO_LATENCY_THRESHOLD_SECONDS, base_labels(site)),
-                &meta,
+                &Key::from_parts(
+                    names::SLO_LATENCY_THRESHOLD_SECONDS,
+                    base_labels(meta, function),
+                ),
+                &metrics_meta,
             )
             .set(latency_us as f64 / 1e6);
     }
@@ -385,5 +551,11 @@ mod tests {
     fn short_names() {
         assert_eq!(short_type_name("a::b::Cart<alloc::string::String>"), "Cart");
         assert_eq!(short_type_name("Cart"), "Cart");
+        assert_eq!(
+            short_type_name("(u8, alloc::string::String)"),
+            "(u8, String)"
+        );
+        assert_eq!(short_type_name("&a::b::Cart"), "&Cart");
+        assert_eq!(short_type_name("[a::Item]"), "[Item]");
     }
 }

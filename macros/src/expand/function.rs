@@ -1,8 +1,20 @@
-//! The function rewrite. The signature is kept token for token; the body
-//! becomes: the per-function statics, the labels, the span, the observation,
-//! then the original body, run inside the span, in a closure (sync) or an
-//! inner `async move` block (async) so every `return` and `?` comes back
-//! through the observation, which records the outcome.
+//! The function rewrite. The signature and the body's braces are the
+//! user's own tokens (so rustc's lints, such as `dead_code`, still point at
+//! the user's code); inside, the prologue starts the observation, then:
+//!
+//! - a synchronous body runs inline in a labeled block (see [`body`]), and
+//!   its value is classified before it is returned;
+//! - an `async fn` body runs in an inner `async move` block wrapped in
+//!   `ObservedFuture`, with the arguments rebound first so they drop in the
+//!   plain function's order;
+//! - a synchronous function returning `impl Future` is observed through the
+//!   future it returns;
+//! - a `-> !` function only records its panics;
+//! - a body `#[async_trait]` already rewrote (its `'async_trait` lifetime
+//!   is the marker) has its boxed future observed, not its creation.
+//!
+//! The declared return type is written outside the user's block scope, so
+//! items the body declares (`use Enum::*;`) never change what it names.
 
 use observe_attr::model::AnnotatedFn;
 use observe_attr::{Args, Context};
@@ -10,9 +22,9 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Block, ItemFn, ReturnType, Type};
+use syn::{Block, FnArg, ItemFn, Pat, ReturnType, Type, TypeParamBound};
 
-use super::{completion, labels, meta, private, span};
+use super::{body, completion, labels, meta, private, span};
 use crate::async_trait;
 
 /// Instruments `function` with the options in `args`.
@@ -28,86 +40,136 @@ pub fn expand_parsed(args: &Args, function: ItemFn, context: &Context) -> syn::R
 }
 
 fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
-    let prologue = prologue(spec);
-    let classify = completion::classifier(spec);
     let p = private();
+    let brace = function.block.brace_token;
 
-    if let Some(inner) = async_trait::boxed_async_body(&mut function.block) {
-        // Already rewritten by #[async_trait]: observe the boxed future.
+    if async_trait::is_expansion(&function.sig)
+        && let Some(inner) = async_trait::boxed_async_body(&mut function.block)
+    {
+        let prologue = prologue(spec, quote!(#p::Exit::Async));
+        let classify = completion::classifier(spec);
         let stmts = &inner.block.stmts;
         let body = quote! {{
             #prologue
             #p::ObservedFuture::new(__observe, async move { #(#stmts)* }, #classify).await
         }};
-        inner.block = syn::parse2(body).expect("generated block parses");
+        if let Ok(block) = syn::parse2(body) {
+            inner.block = block;
+        }
         return quote!(#function);
     }
 
-    let stmts = &function.block.stmts;
-    let fake_return = fake_return_edge(&function.sig.output, &function.sig.ident);
-    let body = if function.sig.asyncness.is_some() {
-        quote! {{
-            #prologue
-            #p::ObservedFuture::new(__observe, async move { #fake_return #(#stmts)* }, #classify).await
-        }}
-    } else {
-        quote! {{
-            #prologue
-            let __observe_ret = {
-                let __observe_entered = __observe.as_ref().map(#p::Observation::enter);
-                #p::call_once(move || { #fake_return #(#stmts)* })
-            };
-            #p::Observation::finish_if_observed(__observe, &__observe_ret, #classify);
-            __observe_ret
-        }}
+    let output = match &function.sig.output {
+        ReturnType::Type(_, ty) => Some((**ty).clone()),
+        ReturnType::Default => None,
     };
-    let block: Block = syn::parse2(body).expect("generated block parses");
-    *function.block = block;
+    let user_block = (*function.block).clone();
+    let body = if function.sig.asyncness.is_some() {
+        let rebinds = rebind_arguments(spec, &mut function);
+        let fake_return = fake_return(output.as_ref());
+        let prologue = prologue(spec, quote!(#p::Exit::Async));
+        let classify = completion::classifier(spec);
+        quote! {
+            #prologue
+            #p::ObservedFuture::new(__observe, async move { #rebinds #fake_return #user_block }, #classify).await
+        }
+    } else if matches!(output, Some(Type::Never(_))) {
+        let prologue = prologue(spec, quote!(#p::Exit::Sync));
+        quote! {
+            #prologue
+            let __observe_entered = #p::Observation::enter(&__observe);
+            #user_block
+        }
+    } else if output.as_ref().is_some_and(returns_impl_future) {
+        let prologue = prologue(spec, quote!(#p::Exit::Async));
+        let classify = completion::classifier(spec);
+        let labeled = labeled_body(user_block);
+        quote! {
+            #prologue
+            let __observe_future = {
+                let __observe_entered = #p::Observation::enter(&__observe);
+                #labeled
+            };
+            // A body that always panics makes what follows unreachable; that
+            // is the plain function's business, not a warning of ours.
+            #[allow(unreachable_code, clippy::needless_return)]
+            return #p::ObservedFuture::new(__observe, __observe_future, #classify);
+        }
+    } else {
+        let prologue = prologue(spec, quote!(#p::Exit::Sync));
+        let classify = completion::classifier(spec);
+        let ty = declared_type(output.as_ref());
+        let labeled = labeled_body(user_block);
+        quote! {
+            #prologue
+            let __observe_value: #ty = {
+                let __observe_entered = #p::Observation::enter(&__observe);
+                #labeled
+            };
+            // A body that always panics makes what follows unreachable; that
+            // is the plain function's business, not a warning of ours.
+            #[allow(unreachable_code)]
+            #p::Observation::finish(__observe, &__observe_value, #classify);
+            #[allow(unreachable_code, clippy::needless_return)]
+            return __observe_value;
+        }
+    };
+    *function.block = Block {
+        brace_token: brace,
+        stmts: match syn::parse2::<Block>(quote!({ #body })) {
+            Ok(block) => block.stmts,
+            Err(_) => return quote!(#function),
+        },
+    };
     quote!(#function)
 }
 
-/// Everything before the body runs: statics, emitter, labels, span, and
-/// the started observation `__observe`.
-fn prologue(spec: &AnnotatedFn) -> TokenStream {
-    let p = private();
-    let statics = meta::statics(spec);
-    let self_type = meta::self_type(spec);
-    let emitter = completion::emitter(spec);
-    let labels = labels::evaluate(spec);
-    let span = span::create(spec, &self_type);
+/// The user's block as `'label: { .. }`, its exits redirected.
+fn labeled_body(mut block: Block) -> TokenStream {
+    body::redirect_exits(&mut block);
+    let label = body::label();
     quote! {
-        #statics
-        #emitter
-        #labels
-        // Nothing listening: no span, no clock, no metrics.
-        let mut __observe = match #p::CallSite::listening(&__OBSERVE_SITE, __observe_combos) {
-            ::core::option::Option::Some(mode) => ::core::option::Option::Some(#p::Observation::start(
-                &__OBSERVE_SITE,
-                #self_type,
-                mode,
-                __observe_combo,
-                &__observe_labels,
-                #span,
-                __observe_emit,
-            )),
-            ::core::option::Option::None => ::core::option::Option::None,
-        };
+        #[allow(unused_labels, clippy::needless_return)]
+        #label: #block
     }
 }
 
-/// An unreachable `return` of the declared type, first in the body: it
-/// fixes the closure's (or async block's) output type, so `?` and early
-/// `return` infer as they did in the original function.
-fn fake_return_edge(output: &ReturnType, name: &syn::Ident) -> TokenStream {
-    let (ty, span) = match output {
-        ReturnType::Type(_, ty) => {
-            let mut ty = (**ty).clone();
+/// Everything before the body runs: statics, labels, and the started
+/// observation `__observe` with its span.
+fn prologue(spec: &AnnotatedFn, exit: TokenStream) -> TokenStream {
+    let p = private();
+    let statics = meta::statics(spec);
+    let self_type = meta::self_type(spec);
+    let labels = labels::evaluate(spec);
+    let span = span::open(spec);
+    quote! {
+        #statics
+        #labels
+        #[allow(unused_mut)]
+        let mut __observe = #p::Observation::start(&__OBSERVE_SITE, #self_type, __observe_labels, #exit);
+        #span
+    }
+}
+
+/// The declared return type as a `let` can write it: `impl Trait` and `!`
+/// become `_`.
+fn declared_type(output: Option<&Type>) -> TokenStream {
+    match output {
+        Some(ty) => {
+            let mut ty = ty.clone();
             InferOpaque.visit_type_mut(&mut ty);
-            let span = ty.span();
-            (quote!(#ty), span)
+            quote!(#ty)
         }
-        ReturnType::Default => (quote!(()), name.span()),
-    };
+        None => quote!(()),
+    }
+}
+
+/// An unreachable `return` of the declared type, first in an async body
+/// and outside the user's block: it fixes the async block's output type,
+/// so `?` and early `return` infer as they did in the original function.
+fn fake_return(output: Option<&Type>) -> TokenStream {
+    let span = output.map_or_else(proc_macro2::Span::call_site, |ty| ty.span());
+    let ty = declared_type(output);
     quote_spanned! {span=>
         #[allow(
             unknown_lints,
@@ -124,6 +186,52 @@ fn fake_return_edge(output: &ReturnType, name: &syn::Ident) -> TokenStream {
             return __observe_fake_return;
         }
     }
+}
+
+/// `let a = a;` for every argument an async body takes by value, in
+/// order, so they drop after the body's locals and in reverse order, as
+/// in the plain `async fn`. `mut` moves from the signature to the rebinding.
+fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn) -> TokenStream {
+    let mut rebinds = TokenStream::new();
+    for param in &spec.params {
+        let binding = &param.binding;
+        if binding.is_self || binding.by_ref || binding.ty.is_none() {
+            continue;
+        }
+        let ident = &binding.ident;
+        let cfg = &binding.cfg;
+        let mutability = binding.mutable.then(|| quote!(mut));
+        rebinds.extend(quote! {
+            #(#cfg)*
+            #[allow(clippy::redundant_locals)]
+            let #mutability #ident = #ident;
+        });
+    }
+    for input in &mut function.sig.inputs {
+        if let FnArg::Typed(typed) = input
+            && let Pat::Ident(pat) = &mut *typed.pat
+            && pat.by_ref.is_none()
+            && pat.subpat.is_none()
+        {
+            pat.mutability = None;
+        }
+    }
+    rebinds
+}
+
+/// `impl Future<Output = ..>` (with any other bounds).
+fn returns_impl_future(ty: &Type) -> bool {
+    let Type::ImplTrait(imp) = ty else {
+        return false;
+    };
+    imp.bounds.iter().any(|bound| match bound {
+        TypeParamBound::Trait(trait_bound) => trait_bound
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "Future"),
+        _ => false,
+    })
 }
 
 /// Replaces `impl Trait` and `!`, which cannot annotate a `let`, with `_`.

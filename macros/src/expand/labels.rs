@@ -1,25 +1,29 @@
-//! `labels(...)`: evaluated once at entry, by reference, into the label
-//! values and the index of their combination (which selects the cached
-//! metric handles). The cardinality budget is enforced here, at compile
-//! time: in a `const` item when every label type can be named (so even
-//! `cargo check` fails), otherwise in an inline `const` of the generic
-//! helper that receives the label values (so `cargo build` fails).
+//! `labels(...)`: evaluated once at entry, by reference, into the call's
+//! `LabelSet` (values folded into their types' declared values, and the
+//! index of their combination). The cardinality budget is enforced here,
+//! at compile time: in a `const` item when every label type can be named
+//! (so even `cargo check` fails), otherwise in an inline `const` of a
+//! generic helper that receives the label values (so `cargo build` fails).
+//! The `flow_errors_total` budget is the room the labels leave for error
+//! kinds, checked where the error type is known (see the runtime's
+//! `KindByLabel`).
 
 use observe_attr::model::{AnnotatedFn, LabelValue};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
+use syn::Expr;
 use syn::spanned::Spanned;
 
 use super::private;
 
-/// Statements binding `__observe_combos`, `__observe_combo` and
-/// `__observe_labels`.
+/// Statements binding `__observe_labels` and the const `__OBSERVE_ERROR_ROOM`.
 pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
-    let count = spec.labels.len();
-    if count == 0 {
+    if spec.labels.is_empty() {
+        let max = spec.max_series as usize;
         return quote! {
-            let (__observe_combos, __observe_combo, __observe_labels): (usize, usize, [&'static str; 0]) = (1, 0, []);
+            const __OBSERVE_ERROR_ROOM: usize = #max;
+            let __observe_labels = #p::LabelSet::EMPTY;
         };
     }
     let function = spec.name.display();
@@ -30,18 +34,48 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
         .first()
         .map_or_else(Span::call_site, |l| l.key_span);
 
+    if spec.labels_nameable() {
+        let mut cards = Vec::new();
+        let mut parts = Vec::new();
+        for label in &spec.labels {
+            match (&label.value, &label.declared_type) {
+                (LabelValue::Expr(expr), Some(ty)) => {
+                    let span = expr.span();
+                    cards.push(quote_spanned!(span=> #p::cardinality::<#ty>()));
+                    parts.push(part(&quote_spanned!(span=> #ty), expr));
+                }
+                (LabelValue::Literal(text), _) => {
+                    cards.push(quote!(1usize));
+                    parts.push(quote!(#p::LabelPart::literal(#text)));
+                }
+                (LabelValue::Expr(expr), None) => {
+                    // Not reached: `labels_nameable` checked every expression.
+                    cards.push(quote!(1usize));
+                    parts.push(part(&quote!(), expr));
+                }
+            }
+        }
+        let budget = quote_spanned! {budget_span=>
+            const _: () = #p::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series);
+            const __OBSERVE_ERROR_ROOM: usize = #p::error_room(&[#(#cards),*], #max_series);
+        };
+        return quote! {
+            #budget
+            let __observe_labels = #p::LabelSet::new(&[#(#parts),*]);
+        };
+    }
+
+    // Some label type is generic: checked when the function is monomorphised.
     let mut generics = Vec::new();
     let mut params = Vec::new();
     let mut call_args = Vec::new();
     let mut cards = Vec::new();
-    let mut indices = Vec::new();
-    let mut values = Vec::new();
+    let mut parts = Vec::new();
     for (position, label) in spec.labels.iter().enumerate() {
         match &label.value {
             LabelValue::Literal(text) => {
                 cards.push(quote!(1usize));
-                indices.push(quote!(0usize));
-                values.push(quote!(#text));
+                parts.push(quote!(#p::LabelPart::literal(#text)));
             }
             LabelValue::Expr(expr) => {
                 let ty = format_ident!("L{}", position);
@@ -49,86 +83,48 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
                 generics.push(quote!(#ty: ?::core::marker::Sized + #p::Label));
                 params.push(quote!(#param: &#ty));
                 call_args.push(quote_spanned!(expr.span()=> &(#expr)));
-                cards.push(quote!(<#ty as #p::Label>::CARDINALITY));
-                indices.push(quote!(#p::Label::label_index(#param)));
-                values.push(quote!(#p::Label::label(#param)));
+                cards.push(quote!(#p::cardinality::<#ty>()));
+                parts.push(quote!(#p::LabelPart::of(#param)));
             }
         }
     }
-
-    if spec.labels_nameable() {
-        return evaluate_named(spec, &function, &keys, max_series, budget_span);
-    }
-    // Evaluated when the function is monomorphised: `cargo build` fails.
     let budget = quote_spanned! {budget_span=>
-        const { #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series) };
+        const { #p::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series) };
     };
     quote! {
+        // The error budget of a generic label set is enforced at run time.
+        const __OBSERVE_ERROR_ROOM: usize = usize::MAX;
         #[inline(always)]
-        fn __observe_labels<#(#generics),*>(#(#params),*) -> (usize, usize, [&'static str; #count]) {
+        fn __observe_labels<#(#generics),*>(#(#params),*) -> #p::LabelSet {
             #budget
-            let cards: [usize; #count] = [#(#cards),*];
-            let indices: [usize; #count] = [#(#indices),*];
-            let mut combo = 0usize;
-            let mut k = 0usize;
-            while k < #count {
-                combo = combo * cards[k] + indices[k];
-                k += 1;
-            }
-            (#p::budget::combinations(&cards), combo, [#(#values),*])
+            #p::LabelSet::new(&[#(#parts),*])
         }
-        let (__observe_combos, __observe_combo, __observe_labels) = __observe_labels(#(#call_args),*);
+        let __observe_labels = #p::LabelSet::guarded_set(|| __observe_labels(#(#call_args),*));
     }
 }
 
-/// Every label is a literal or an argument of a nameable type: the budget
-/// is a `const` item (so `cargo check` fails), and the values are read
-/// through `<Type as Label>`, every use spanned on the argument so a type
-/// that is not a `Label` gives one error.
-fn evaluate_named(
-    spec: &AnnotatedFn,
-    function: &str,
-    keys: &[&String],
-    max_series: usize,
-    budget_span: Span,
-) -> TokenStream {
+/// A label part for `expr`, guarded when evaluating it may run user code.
+fn part(via: &TokenStream, expr: &Expr) -> TokenStream {
     let p = private();
-    let count = spec.labels.len();
-    let mut cards = Vec::new();
-    let mut indices = Vec::new();
-    let mut values = Vec::new();
-    for label in &spec.labels {
-        match (&label.value, &label.declared_type) {
-            (LabelValue::Expr(expr), Some(ty)) => {
-                let span = expr.span();
-                cards.push(quote_spanned!(span=> <#ty as #p::Label>::CARDINALITY));
-                indices.push(quote_spanned!(span=> <#ty as #p::Label>::label_index(&#expr)));
-                values.push(quote_spanned!(span=> <#ty as #p::Label>::label(&#expr)));
-            }
-            (LabelValue::Literal(text), _) => {
-                cards.push(quote!(1usize));
-                indices.push(quote!(0usize));
-                values.push(quote!(#text));
-            }
-            (LabelValue::Expr(_), None) => {
-                unreachable!("labels_nameable() checked every expression")
-            }
-        }
-    }
-    let budget = quote_spanned! {budget_span=>
-        const _: () = #p::budget::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series);
+    let of = if via.is_empty() {
+        quote_spanned!(expr.span()=> #p::LabelPart::of(&(#expr)))
+    } else {
+        quote_spanned!(expr.span()=> #p::LabelPart::of::<#via>(&(#expr)))
     };
-    quote! {
-        #budget
-        let (__observe_combos, __observe_combo, __observe_labels) = {
-            let cards: [usize; #count] = [#(#cards),*];
-            let indices: [usize; #count] = [#(#indices),*];
-            let mut combo = 0usize;
-            for k in 0..#count {
-                combo = combo * cards[k] + indices[k];
-            }
-            let values: [&'static str; #count] = [#(#values),*];
-            (#p::budget::combinations(&cards), combo, values)
-        };
+    if runs_no_code(expr) {
+        of
+    } else {
+        quote!(#p::LabelPart::guarded(|| #of))
+    }
+}
+
+/// A path or a chain of field accesses: evaluating it cannot panic.
+fn runs_no_code(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(_) => true,
+        Expr::Field(field) => runs_no_code(&field.base),
+        Expr::Paren(paren) => runs_no_code(&paren.expr),
+        Expr::Reference(reference) => runs_no_code(&reference.expr),
+        _ => false,
     }
 }

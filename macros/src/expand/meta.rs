@@ -1,11 +1,12 @@
 //! The per-function statics: the description (`SiteMeta`), the call site
-//! that caches metric handles, and the catalog entry.
+//! that holds the run-time call sites and metric handles, and the catalog
+//! entry.
 
 use observe_attr::model::{AnnotatedFn, FunctionName};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::private;
+use super::{private, span};
 
 /// `static` items declared at the top of the instrumented body.
 pub fn statics(spec: &AnnotatedFn) -> TokenStream {
@@ -26,6 +27,7 @@ pub fn statics(spec: &AnnotatedFn) -> TokenStream {
         quote!(#p::SloMeta { availability: #availability, latency_us: #latency, percentile: #percentile })
     }));
     let max_series = spec.max_series;
+    let fields = span::field_names(spec);
     quote! {
         static __OBSERVE_META: #p::SiteMeta = #p::SiteMeta {
             flow: #flow,
@@ -35,11 +37,12 @@ pub fn statics(spec: &AnnotatedFn) -> TokenStream {
             file: ::core::file!(),
             line: ::core::line!(),
             label_keys: &[#(#keys),*],
-            level: #p::tracing::Level::#level,
+            level: #p::Level::#level,
             slow_us: #slow,
             sample: #sample,
             slo: #slo,
             max_series: #max_series,
+            span_fields: &[#(#fields),*],
         };
         static __OBSERVE_SITE: #p::CallSite = #p::CallSite::new(&__OBSERVE_META);
         #p::inventory::submit! { #p::FunctionInfo { meta: &__OBSERVE_META } }

@@ -1,0 +1,74 @@
+//! A synchronous body runs inline, in a labeled block, so that
+//! `#[track_caller]`, borrows of arguments, drop order and lints stay the
+//! plain function's (a closure would change all four). Every way out of
+//! the block that the expansion can see comes back through the
+//! observation: `return e` becomes `break 'label e`, and `expr?` becomes a
+//! `match` that breaks with the residual, through the runtime's mirror of
+//! the standard `Try` traits. Nested closures, async blocks and items keep
+//! their own `return` and `?`; a `return` hidden inside a macro call still
+//! leaves the function directly, and the observation's drop guard records
+//! that exit.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::visit_mut::{self, VisitMut};
+use syn::{Block, Expr, Item, Lifetime};
+
+use super::private;
+
+/// The label of the body's block.
+pub fn label() -> Lifetime {
+    Lifetime::new("'__observe_body", Span::call_site())
+}
+
+/// Rewrites the `return`s and `?`s of `block` that belong to the function.
+pub fn redirect_exits(block: &mut Block) {
+    Exits { label: label() }.visit_block_mut(block);
+}
+
+struct Exits {
+    label: Lifetime,
+}
+
+impl VisitMut for Exits {
+    fn visit_expr_mut(&mut self, expr: &mut Expr) {
+        match expr {
+            // Their `return` and `?` are their own.
+            Expr::Closure(_) | Expr::Async(_) | Expr::Const(_) | Expr::Macro(_) => {}
+            Expr::Return(ret) => {
+                if let Some(value) = ret.expr.as_mut() {
+                    self.visit_expr_mut(value);
+                }
+                let label = &self.label;
+                let span = ret.return_token.span;
+                let value = ret.expr.as_ref().map(|value| quote!(#value));
+                *expr = syn::parse2(quote_spanned!(span=> break #label #value))
+                    .unwrap_or_else(|_| expr.clone());
+            }
+            Expr::Try(try_expr) => {
+                self.visit_expr_mut(&mut try_expr.expr);
+                let replacement = question_mark(&self.label, &try_expr.expr, try_expr.span());
+                if let Ok(parsed) = syn::parse2(replacement) {
+                    *expr = parsed;
+                }
+            }
+            _ => visit_mut::visit_expr_mut(self, expr),
+        }
+    }
+
+    fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// `expr?` as a `break` out of the body with the residual.
+fn question_mark(label: &Lifetime, operand: &Expr, span: Span) -> TokenStream {
+    let p = private();
+    quote_spanned! {span=>
+        match #p::Branch::observe_branch(#operand) {
+            ::core::ops::ControlFlow::Continue(__observe_value) => __observe_value,
+            ::core::ops::ControlFlow::Break(__observe_residual) => {
+                break #label #p::FromResidual::observe_from_residual(__observe_residual)
+            }
+        }
+    }
+}

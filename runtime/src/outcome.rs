@@ -1,0 +1,67 @@
+//! How a call ended, and what is recorded about an error.
+
+/// Outcome names by index: the `outcome` label values.
+pub const OUTCOME_NAMES: [&str; OUTCOME_COUNT] = ["ok", "error", "panic", "cancelled"];
+/// How many outcomes there are: every label combination's calls counter
+/// and histogram exist once per outcome.
+pub const OUTCOME_COUNT: usize = 4;
+
+/// How a call ended.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Returned normally (including `Ok`).
+    Ok,
+    /// Returned `Err`.
+    Error(ErrorInfo),
+    /// Panicked; the panic continues after recording.
+    Panic,
+    /// The future was dropped after its first poll, before completing.
+    Cancelled,
+}
+
+impl Outcome {
+    /// An `Err` return.
+    pub fn error(kind: (&'static str, usize), message: String, type_name: &'static str) -> Self {
+        Outcome::Error(ErrorInfo {
+            kind: kind.0,
+            kinds: kind.1,
+            message,
+            type_name,
+        })
+    }
+
+    pub(crate) fn index(&self) -> usize {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Error(_) => 1,
+            Outcome::Panic => 2,
+            Outcome::Cancelled => 3,
+        }
+    }
+
+    /// The `outcome` label value.
+    pub fn as_str(&self) -> &'static str {
+        OUTCOME_NAMES[self.index()]
+    }
+}
+
+/// What is recorded about an error.
+#[derive(Debug)]
+pub struct ErrorInfo {
+    /// The `error_kind` label: the variant for `Label` errors, else `"error"`.
+    pub kind: &'static str,
+    /// How many `error_kind` values the error type can produce.
+    pub kinds: usize,
+    /// The error's `Display` (else `Debug`), scrubbed and truncated.
+    pub message: String,
+    /// The error's type, for the span's `error.type`.
+    pub type_name: &'static str,
+}
+
+/// The `error_kind` of errors whose type does not implement `Label`.
+pub const DEFAULT_ERROR_KIND: &str = "error";
+/// The `error_kind` of panics.
+pub const PANIC_ERROR_KIND: &str = "panic";
+/// The `error_kind` values observe adds to a `Label` error type's own
+/// (`other`, `error`, `panic`).
+pub const EXTRA_ERROR_KINDS: usize = 3;
