@@ -36,14 +36,14 @@ impl LabelPart {
         }
     }
 
-    /// The label of `value`. The recorded text is always one of the type's
-    /// `VALUES`, or [`OTHER`]: never what an implementation builds at run
-    /// time, so the series stay those the budget counted.
+    /// The label at `index` of a type's `values` (named `type_name`), or
+    /// [`OTHER`] when the index is not one of them.
     #[inline]
-    pub fn of<L: Label + ?Sized>(value: &L) -> Self {
-        // A panicking hand-written `label_index` must not reach the call.
-        let index = crate::probe::guarded(|| usize::MAX, || value.label_index());
-        let values = L::VALUES;
+    pub fn from_index(
+        index: usize,
+        values: &'static [&'static str],
+        type_name: &'static str,
+    ) -> Self {
         match values.get(index) {
             Some(text) => LabelPart {
                 value: text,
@@ -51,7 +51,7 @@ impl LabelPart {
                 cardinality: values.len() + 1,
             },
             None => {
-                warn_other(std::any::type_name::<L>());
+                warn_other(type_name);
                 LabelPart {
                     value: OTHER,
                     index: values.len(),
@@ -59,6 +59,16 @@ impl LabelPart {
                 }
             }
         }
+    }
+
+    /// The label of `value`. The recorded text is always one of the type's
+    /// `VALUES`, or [`OTHER`]: never what an implementation builds at run
+    /// time, so the series stay those the budget counted.
+    #[inline]
+    pub fn of<L: Label + ?Sized>(value: &L) -> Self {
+        // A panicking hand-written `label_index` must not reach the call.
+        let index = crate::probe::guarded(|| usize::MAX, || value.label_index());
+        LabelPart::from_index(index, L::VALUES, std::any::type_name::<L>())
     }
 
     /// Evaluates a label expression that may run user code (a method

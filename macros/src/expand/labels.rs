@@ -11,7 +11,6 @@
 use observe_attr::model::{AnnotatedFn, LabelValue};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
-use syn::Expr;
 use syn::spanned::Spanned;
 
 use super::private;
@@ -41,8 +40,16 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
             match (&label.value, &label.declared_type) {
                 (LabelValue::Expr(expr), Some(ty)) => {
                     let span = expr.span();
-                    cards.push(quote_spanned!(span=> #p::cardinality::<#ty>()));
-                    parts.push(part(&quote_spanned!(span=> #ty), expr));
+                    // Every use names `<Type as Label>` on the argument's
+                    // span, so a type that is not a `Label` gives one error.
+                    cards.push(quote_spanned!(span=> <#ty as #p::Label>::VALUES.len() + 1));
+                    parts.push(quote_spanned! {span=>
+                        #p::LabelPart::guarded(|| #p::LabelPart::from_index(
+                            <#ty as #p::Label>::label_index(&(#expr)),
+                            <#ty as #p::Label>::VALUES,
+                            ::core::any::type_name::<#ty>(),
+                        ))
+                    });
                 }
                 (LabelValue::Literal(text), _) => {
                     cards.push(quote!(1usize));
@@ -51,7 +58,7 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
                 (LabelValue::Expr(expr), None) => {
                     // Not reached: `labels_nameable` checked every expression.
                     cards.push(quote!(1usize));
-                    parts.push(part(&quote!(), expr));
+                    parts.push(quote_spanned!(expr.span()=> #p::LabelPart::of(&(#expr))));
                 }
             }
         }
@@ -83,6 +90,7 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
                 generics.push(quote!(#ty: ?::core::marker::Sized + #p::Label));
                 params.push(quote!(#param: &#ty));
                 call_args.push(quote_spanned!(expr.span()=> &(#expr)));
+                // `of` guards the type's `label_index`.
                 cards.push(quote!(#p::cardinality::<#ty>()));
                 parts.push(quote!(#p::LabelPart::of(#param)));
             }
@@ -100,31 +108,5 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
             #p::LabelSet::new(&[#(#parts),*])
         }
         let __observe_labels = #p::LabelSet::guarded_set(|| __observe_labels(#(#call_args),*));
-    }
-}
-
-/// A label part for `expr`, guarded when evaluating it may run user code.
-fn part(via: &TokenStream, expr: &Expr) -> TokenStream {
-    let p = private();
-    let of = if via.is_empty() {
-        quote_spanned!(expr.span()=> #p::LabelPart::of(&(#expr)))
-    } else {
-        quote_spanned!(expr.span()=> #p::LabelPart::of::<#via>(&(#expr)))
-    };
-    if runs_no_code(expr) {
-        of
-    } else {
-        quote!(#p::LabelPart::guarded(|| #of))
-    }
-}
-
-/// A path or a chain of field accesses: evaluating it cannot panic.
-fn runs_no_code(expr: &Expr) -> bool {
-    match expr {
-        Expr::Path(_) => true,
-        Expr::Field(field) => runs_no_code(&field.base),
-        Expr::Paren(paren) => runs_no_code(&paren.expr),
-        Expr::Reference(reference) => runs_no_code(&reference.expr),
-        _ => false,
     }
 }
