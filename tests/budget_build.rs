@@ -47,13 +47,28 @@ fn expression_labels_over_budget_fail_cargo_build() {
     assert!(!built, "the over-budget function must not build");
     assert!(
         stderr.contains(
-            "metric label budget exceeded in `price`: country (10 values) x currency (8 values) x outcome (4 values) \
-             = 320 series, over the budget of 128"
+            "metric label budget exceeded in `price`: country (11 values) x currency (9 values) x outcome (4 values) \
+             = 396 series, over the budget of 128"
         ),
         "unexpected error:\n{stderr}"
     );
     assert!(
         stderr.contains("raise the budget with `max_series = N`"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn error_kinds_over_budget_fail_cargo_build() {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/build-fail/error-kind-budget.rs");
+    let dir = fixture("error_kind_budget", &source);
+    let (built, stderr) = cargo(&dir, "build");
+    assert!(!built, "the function whose error kinds exceed the budget must not build");
+    assert!(
+        stderr.contains(
+            "metric label budget exceeded by `flow_errors_total`: the error type's `Label` values \
+             (plus `other`, `error` and `panic`) times the label combinations exceed `max_series`"
+        ),
+        "unexpected error:\n{stderr}"
     );
 }
