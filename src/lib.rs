@@ -36,8 +36,8 @@ pub mod sampling {
 pub mod __private {
     pub use ::inventory;
     pub use ::tracing::Level;
-    pub use observe_runtime::Label;
     pub use observe_runtime::__private::*;
+    pub use observe_runtime::Label;
 }
 
 // --- telemetry re-exports (observe-telemetry) ---

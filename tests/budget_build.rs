@@ -60,10 +60,14 @@ fn expression_labels_over_budget_fail_cargo_build() {
 
 #[test]
 fn error_kinds_over_budget_fail_cargo_build() {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/build-fail/error-kind-budget.rs");
+    let source =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/build-fail/error-kind-budget.rs");
     let dir = fixture("error_kind_budget", &source);
     let (built, stderr) = cargo(&dir, "build");
-    assert!(!built, "the function whose error kinds exceed the budget must not build");
+    assert!(
+        !built,
+        "the function whose error kinds exceed the budget must not build"
+    );
     assert!(
         stderr.contains(
             "metric label budget exceeded by `flow_errors_total`: the error type's `Label` values \

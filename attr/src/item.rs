@@ -191,7 +191,9 @@ fn collect_pattern(
         Pat::TupleStruct(t) => t.elems.iter().for_each(&mut each),
         Pat::Struct(s) => s.fields.iter().for_each(|f| {
             let name = match &f.member {
-                syn::Member::Named(ident) => Some(ident.to_string().trim_start_matches("r#").to_string()),
+                syn::Member::Named(ident) => {
+                    Some(ident.to_string().trim_start_matches("r#").to_string())
+                }
                 syn::Member::Unnamed(_) => None,
             };
             collect_pattern(&f.pat, name, cfg, out)

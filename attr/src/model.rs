@@ -320,18 +320,18 @@ fn params(args: &Args, bindings: &[item::Binding]) -> Vec<Param> {
                 || args.skip_all.is_some()
                 || listed(&args.skip, ident)
             {
-                    Recording::Skipped
-                } else if listed(&args.hash, ident) {
-                    Recording::Hashed
-                } else if listed(&args.redact, ident) {
-                    Recording::Redacted
-                } else if names::is_secret_name(&name)
-                    || binding.field.as_deref().is_some_and(names::is_secret_name)
-                {
-                    Recording::RedactedByName
-                } else {
-                    Recording::Value
-                };
+                Recording::Skipped
+            } else if listed(&args.hash, ident) {
+                Recording::Hashed
+            } else if listed(&args.redact, ident) {
+                Recording::Redacted
+            } else if names::is_secret_name(&name)
+                || binding.field.as_deref().is_some_and(names::is_secret_name)
+            {
+                Recording::RedactedByName
+            } else {
+                Recording::Value
+            };
             let field_name = if OWN_FIELDS.contains(&name.as_str()) {
                 format!("arg.{name}")
             } else {

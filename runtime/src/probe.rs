@@ -305,7 +305,9 @@ pub trait HashDebug {
 
 impl<T: Debug + ?Sized> HashDebug for &Probe<&T> {
     fn observe_hash(&self) -> Recorded {
-        hash_of(formatted(|out| fmt::write(out, format_args!("{:?}", self.0))))
+        hash_of(formatted(|out| {
+            fmt::write(out, format_args!("{:?}", self.0))
+        }))
     }
 }
 

@@ -44,9 +44,9 @@ fn not_observed_twice(function: &ItemFn) -> syn::Result<()> {
              merge their options into one #[observe(...)]",
         ));
     }
-    let rewritten = function.block.stmts.iter().any(|stmt| {
-        matches!(stmt, Stmt::Item(syn::Item::Static(s)) if s.ident == "__OBSERVE_META")
-    });
+    let rewritten = function.block.stmts.iter().any(
+        |stmt| matches!(stmt, Stmt::Item(syn::Item::Static(s)) if s.ident == "__OBSERVE_META"),
+    );
     if rewritten {
         return Err(syn::Error::new_spanned(
             &function.sig.ident,

@@ -72,7 +72,9 @@ fn recorded(spec: &AnnotatedFn) -> impl Iterator<Item = (String, TokenStream)> +
             quote!(#p::Recorded::REDACTED)
         } else {
             let record = match field.sigil {
-                FieldSigil::Value => quote_spanned!(expr.span()=> (&&&&#p::Probe(&(#expr))).observe_arg()),
+                FieldSigil::Value => {
+                    quote_spanned!(expr.span()=> (&&&&#p::Probe(&(#expr))).observe_arg())
+                }
                 FieldSigil::Display => quote_spanned!(expr.span()=> #p::field_display(&(#expr))),
                 FieldSigil::Debug => quote_spanned!(expr.span()=> #p::field_debug(&(#expr))),
             };
