@@ -197,6 +197,7 @@ async fn call_payment_provider(
 
 #[observe(flow = "notification", hash(email))]
 async fn send_confirmation(email: &str, auth_code: &str) {
+    let _recipient = email; // a real service hands it to the mailer here
     tokio::time::sleep(Duration::from_millis(3)).await;
     // cargo-observe: allow(OBS003) -- logged the old way on purpose: `auth_code` is redacted by name on the way out
     tracing::info!(auth_code, "confirmation e-mail queued");
