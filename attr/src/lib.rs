@@ -6,9 +6,12 @@
 //! [`item`] reads the annotated item's shape, [`check`] applies the rules
 //! that span several arguments, and [`model`] is the validated result that
 //! code generation and the linter's catalog consume.
+//!
+//! [`schema`] (no syn needed) names everything observe emits.
 
 pub mod duration;
 pub mod names;
+pub mod schema;
 
 #[cfg(feature = "syntax")]
 pub mod args;

@@ -17,10 +17,20 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 use syn::{Attribute, Expr, Meta};
 
-use crate::cli::MigrateArgs;
+use crate::checks::secrets::is_instrument;
+use crate::error::Error;
 use crate::source::SourceFile;
-use crate::tokens;
-use crate::{Error, workspace};
+use crate::{frontend, output, tokens, workspace};
+
+/// `cargo observe migrate [PATHS] [--dry-run]`.
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Files or directories to rewrite (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff instead of writing the files.
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// What a note says about an option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +107,7 @@ enum Tool {
 }
 
 fn tool_of(attr: &Attribute) -> Option<Tool> {
-    if crate::lint::is_instrument(attr) {
+    if is_instrument(attr) {
         Some(Tool::Instrument)
     } else if path_is(
         attr.path(),
@@ -492,8 +502,8 @@ fn level(value: &[TokenTree]) -> Option<&'static str> {
 
 /// Rewrites one file's text. `Err` when the file does not parse.
 pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
-    let depth = crate::lint::max_nesting(text);
-    if depth > crate::lint::MAX_NESTING {
+    let depth = frontend::max_nesting(text);
+    if depth > frontend::MAX_NESTING {
         return Err(format!("delimiters nest {depth} deep; not parsed"));
     }
     let mut src = SourceFile::new(display.to_string(), text.to_string());
@@ -621,7 +631,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode, Error> {
     // stack the lint workers have.
     std::thread::Builder::new()
         .name("cargo-observe-migrate".into())
-        .stack_size(crate::lint::WORKER_STACK)
+        .stack_size(frontend::WORKER_STACK)
         .spawn(move || migrate_all(args))
         .map_err(|e| Error(format!("cannot start the migration thread: {e}")))?
         .join()
@@ -670,7 +680,7 @@ fn migrate_all(args: MigrateArgs) -> Result<ExitCode, Error> {
             write(&entry.path, &migration.new_text)?;
         }
     }
-    crate::cli::print(&diffs)?;
+    output::print(&diffs)?;
     eprintln!(
         "{} {rewritten} attribute{} in {changed_files} file{}; {unmapped} option{} without an #[observe] equivalent reported above{}",
         if args.dry_run {
