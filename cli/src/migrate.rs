@@ -8,6 +8,7 @@
 //! would not compile is left as it was and reported.
 
 use observe_attr::item::{is_observe_attr, path_is};
+use observe_attr::schema;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -188,16 +189,12 @@ fn read_objective(expr: &Expr) -> Option<Objective> {
             let Expr::Path(path) = &*call.func else {
                 return None;
             };
-            let names: Vec<String> = path
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            if names.len() < 2
-                || names[names.len() - 2] != "Objective"
-                || names[names.len() - 1] != "new"
-            {
+            let constructor: &[&[&str]] = &[
+                &["Objective", "new"],
+                &["objectives", "Objective", "new"],
+                &["autometrics", "objectives", "Objective", "new"],
+            ];
+            if !path_is(&path.path, constructor) {
                 return None;
             }
             Some(Objective {
@@ -279,6 +276,13 @@ impl Rewriter<'_> {
         for entry in tokens::split_commas(list.tokens.clone()) {
             let key = match entry.first() {
                 Some(TokenTree::Ident(ident)) => ident.to_string(),
+                // `#[instrument("name")]`: tracing's positional span name.
+                Some(TokenTree::Literal(_))
+                    if entry.len() == 1 && tokens::lit_str_tree(&entry).is_some() =>
+                {
+                    out.push(format!("name = {}", self.text(&entry)));
+                    continue;
+                }
                 _ => {
                     let text = self.text(&entry);
                     self.note(
@@ -365,11 +369,20 @@ impl Rewriter<'_> {
         };
         let key = tokens::dotted_path(&field[..eq])
             .map(|(k, _)| k)
-            .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k))?;
-        let head = key.split('.').next().unwrap_or_default().to_string();
-        if observe_attr::model::OWN_FIELDS.contains(&key.as_str())
-            || matches!(head.as_str(), "otel" | "code" | "error")
-        {
+            .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k));
+        let Some(key) = key else {
+            // `{CONST_NAME} = value`: a name computed at compile time.
+            self.note(field, attr, NoteKind::Unmapped, format!("`fields({text})`: the field name is not a literal name; #[observe] field names are written out; left out"));
+            return None;
+        };
+        let head = key.split('.').next().unwrap_or_default();
+        // A name observe sets, or one in a namespace observe writes into
+        // (`code.*`, `otel.*`, `error.*`).
+        let dotted_namespace = schema::SPAN_FIELDS
+            .iter()
+            .chain(&schema::EVENT_FIELDS)
+            .any(|own| own.split_once('.').is_some_and(|(ns, _)| ns == head));
+        if schema::OWN_FIELDS.contains(&key.as_str()) || dotted_namespace {
             self.note(
                 field,
                 attr,

@@ -10,18 +10,25 @@ use syn::{Expr, Token};
 use crate::finding::{Code, Severity};
 use crate::tokens::{self, node_span};
 
+use observe_attr::item::path_is;
+
 use super::Context;
 
 /// `counter!`, `gauge!`, `histogram!`, bare or as `metrics::...`.
-pub fn is_metrics_macro(krate: Option<&str>, name: &str) -> bool {
-    matches!(name, "counter" | "gauge" | "histogram") && krate.is_none_or(|k| k == "metrics")
+pub fn is_metrics_macro(path: &syn::Path) -> bool {
+    ["counter", "gauge", "histogram"]
+        .iter()
+        .any(|name| path_is(path, &[&[name], &["metrics", name]]))
 }
 
 /// `register_int_counter_vec!`, `register_histogram_vec_with_registry!`...
-pub fn is_prometheus_vec_macro(krate: Option<&str>, name: &str) -> bool {
+pub fn is_prometheus_vec_macro(path: &syn::Path) -> bool {
+    let Some(name) = path.segments.last().map(|s| s.ident.to_string()) else {
+        return false;
+    };
     name.starts_with("register_")
         && name.contains("_vec")
-        && krate.is_none_or(|k| k == "prometheus")
+        && path_is(path, &[&[&name], &["prometheus", &name]])
 }
 
 /// Why a label value may take unboundedly many values.
@@ -253,7 +260,11 @@ fn check_label_collection(cx: &mut Context<'_>, api: &str, expr: &Expr) {
                 check_label(cx, api, tuple.elems.first(), tuple.elems.last());
             }
             Expr::Call(call)
-                if call.args.len() == 2 && path_ends_with(&call.func, &["Label", "new"]) =>
+                if call.args.len() == 2
+                    && expr_path_is(
+                        &call.func,
+                        &[&["Label", "new"], &["metrics", "Label", "new"]],
+                    ) =>
             {
                 check_label(cx, api, call.args.first(), call.args.last());
             }
@@ -262,19 +273,9 @@ fn check_label_collection(cx: &mut Context<'_>, api: &str, expr: &Expr) {
     }
 }
 
-fn path_ends_with(expr: &Expr, suffix: &[&str]) -> bool {
-    let Expr::Path(path) = expr else { return false };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments.len() >= suffix.len()
-        && segments[segments.len() - suffix.len()..]
-            .iter()
-            .zip(suffix)
-            .all(|(a, b)| a == b)
+/// Whether `expr` is a path that is one of `candidates`.
+fn expr_path_is(expr: &Expr, candidates: &[&[&str]]) -> bool {
+    matches!(expr, Expr::Path(p) if p.qself.is_none() && path_is(&p.path, candidates))
 }
 
 /// Label names given as string literals in an array argument.
@@ -333,7 +334,10 @@ pub fn check_method_call(cx: &mut Context<'_>, call: &syn::ExprMethodCall) {
             for element in elements(attributes).unwrap_or_default() {
                 if let Expr::Call(kv) = &element
                     && kv.args.len() == 2
-                    && path_ends_with(&kv.func, &["KeyValue", "new"])
+                    && expr_path_is(
+                        &kv.func,
+                        &[&["KeyValue", "new"], &["opentelemetry", "KeyValue", "new"]],
+                    )
                 {
                     check_label(cx, "opentelemetry", kv.args.first(), kv.args.last());
                 }

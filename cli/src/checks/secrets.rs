@@ -23,11 +23,13 @@ pub enum TracingMacro {
     SpanWithLevel,
 }
 
-pub fn tracing_macro(krate: Option<&str>, name: &str) -> Option<TracingMacro> {
-    if krate.is_some_and(|k| k != "tracing") {
+/// The tracing macro `path` names, bare or as `tracing::...`.
+pub fn tracing_macro(path: &syn::Path) -> Option<TracingMacro> {
+    let name = path.segments.last()?.ident.to_string();
+    if !observe_attr::item::path_is(path, &[&[&name], &["tracing", &name]]) {
         return None;
     }
-    Some(match name {
+    Some(match name.as_str() {
         "trace" | "debug" | "info" | "warn" | "error" => TracingMacro::Event,
         "event" => TracingMacro::EventWithLevel,
         "trace_span" | "debug_span" | "info_span" | "warn_span" | "error_span" => {

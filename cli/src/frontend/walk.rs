@@ -150,18 +150,7 @@ impl<'ast> Visit<'ast> for Walk<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let segments: Vec<String> = mac
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let (krate, name) = match segments.as_slice() {
-            [name] => (None, name.as_str()),
-            [.., krate, name] => (Some(krate.trim_start_matches("r#")), name.as_str()),
-            [] => return,
-        };
-        if name == "macro_rules" {
+        if mac.path.is_ident("macro_rules") {
             return;
         }
         // Inside a statement the statement's first line stays the anchor.
@@ -172,11 +161,11 @@ impl<'ast> Visit<'ast> for Walk<'_> {
         };
         let tokens = mac.tokens.clone();
         self.with_anchor(anchor, |this| {
-            if labels::is_metrics_macro(krate, name) {
+            if labels::is_metrics_macro(&mac.path) {
                 labels::check_metrics_macro(&mut this.cx, tokens);
-            } else if let Some(kind) = secrets::tracing_macro(krate, name) {
+            } else if let Some(kind) = secrets::tracing_macro(&mac.path) {
                 secrets::check_tracing_macro(&mut this.cx, kind, tokens);
-            } else if labels::is_prometheus_vec_macro(krate, name) {
+            } else if labels::is_prometheus_vec_macro(&mac.path) {
                 labels::check_prometheus_macro(&mut this.cx, tokens.clone());
                 this.visit_unknown_macro(&tokens);
             } else {
