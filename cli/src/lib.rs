@@ -4,34 +4,37 @@
 //!
 //! Reads Rust source with syn; never compiles or runs build scripts.
 //!
+//! The library is public for the tests (`workspace`, `frontend`, `slo`,
+//! `rules`, `dashboard`, `migrate`); it is not a stable API.
+//!
 //! Modules depend one way, top to bottom:
-//! - [`cli`]: the argument parser, dispatching to one module per command;
-//! - the commands, each owning its arguments and its `run`: [`lint`],
-//!   [`catalog`], [`rules`], [`dashboard`], [`migrate`];
-//! - [`slo`]: the SLO model and the PromQL `rules` and `dashboard` share;
-//! - [`frontend`]: finds, reads and walks the source (shared by lint,
-//!   catalog, rules and dashboard), calling the lint rules of [`checks`];
-//! - the basics: [`observed`], [`finding`], [`render`], [`config`],
-//!   [`workspace`], [`source`], [`tokens`], [`num`], [`output`], [`error`].
+//! - `cli`: the argument parser, dispatching to one module per command;
+//! - the commands, each owning its arguments and its `run`: `lint`,
+//!   `catalog`, `rules`, `dashboard`, `migrate`;
+//! - `slo`: the SLO model and the PromQL `rules` and `dashboard` share;
+//! - `frontend`: finds, reads and walks the source (shared by lint,
+//!   catalog, rules and dashboard), calling the lint rules of `checks`;
+//! - the basics: `observed`, `finding`, `render`, `config`,
+//!   `workspace`, `source`, `tokens`, `num`, `output`, `error`.
 
-pub mod catalog;
-pub mod checks;
-pub mod cli;
-pub mod config;
+mod catalog;
+mod checks;
+mod cli;
+mod config;
 pub mod dashboard;
-pub mod error;
-pub mod finding;
+mod error;
+mod finding;
 pub mod frontend;
-pub mod lint;
+mod lint;
 pub mod migrate;
-pub mod num;
-pub mod observed;
-pub mod output;
-pub mod render;
+mod num;
+mod observed;
+mod output;
+mod render;
 pub mod rules;
 pub mod slo;
-pub mod source;
-pub mod tokens;
+mod source;
+mod tokens;
 pub mod workspace;
 
 pub use error::Error;

@@ -1,6 +1,6 @@
 //! The front end every command that reads source shares (lint, catalog,
 //! rules, dashboard): reads every file in parallel, parses it, walks it
-//! with the rules of [`crate::checks`], applies configuration and
+//! with the rules of `crate::checks`, applies configuration and
 //! suppression comments, and collects the instrumented functions.
 
 mod walk;
