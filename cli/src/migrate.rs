@@ -448,7 +448,15 @@ impl Rewriter<'_> {
                     }
                 }
                 ("track_concurrency", None) => {
-                    self.note(&entry, attr, NoteKind::Covered, "`track_concurrency`: #[observe] always keeps the in-flight gauge (flow_calls_in_flight)".into());
+                    self.note(
+                        &entry,
+                        attr,
+                        NoteKind::Covered,
+                        format!(
+                            "`track_concurrency`: #[observe] always keeps the in-flight gauge ({})",
+                            schema::CALLS_IN_FLIGHT.name
+                        ),
+                    );
                 }
                 _ => {
                     let why = match key.as_str() {
