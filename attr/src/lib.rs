@@ -6,12 +6,15 @@
 //! [`item`] reads the annotated item's shape, [`check`] applies the rules
 //! that span several arguments, and [`model`] is the validated result that
 //! code generation and the linter's catalog consume.
+//!
+//! [`schema`] (no syn needed) names everything observe emits.
 
 /// The most `labels(...)` one function may have.
 pub const MAX_LABELS: usize = 8;
 
 pub mod duration;
 pub mod names;
+pub mod schema;
 
 #[cfg(feature = "syntax")]
 pub mod args;

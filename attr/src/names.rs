@@ -63,15 +63,7 @@ pub fn is_high_cardinality_key(key: &str) -> bool {
 }
 
 /// Label keys the macro itself sets, or that Prometheus gives a meaning.
-pub const RESERVED_LABEL_KEYS: &[&str] = &[
-    "flow",
-    "function",
-    "module",
-    "outcome",
-    "error_kind",
-    "le",
-    "quantile",
-];
+pub const RESERVED_LABEL_KEYS: &[&str] = &crate::schema::RESERVED_LABEL_KEYS;
 
 pub fn is_reserved_label_key(key: &str) -> bool {
     RESERVED_LABEL_KEYS.contains(&key)

@@ -1,11 +1,41 @@
 //! `cargo observe catalog`: every instrumented function as a table, JSON
 //! or Markdown.
 
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::cli::CatalogFormat;
+use crate::error::Error;
 use crate::num;
 use crate::observed::ObservedFn;
+use crate::{frontend, output, workspace};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CatalogFormat {
+    #[value(alias = "human", alias = "text")]
+    Table,
+    Json,
+    #[value(alias = "md")]
+    Markdown,
+}
+
+/// `cargo observe catalog [PATHS] [--format F]`.
+#[derive(clap::Args, Debug)]
+pub struct CatalogArgs {
+    /// Files or directories to read (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: CatalogFormat,
+}
+
+pub fn run(args: CatalogArgs) -> Result<ExitCode, Error> {
+    let files = workspace::discover(&args.paths)?;
+    let report = frontend::scan(&files);
+    output::print(&render(&report.observed(), args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
 
 #[derive(Serialize)]
 struct JsonCatalog<'a> {

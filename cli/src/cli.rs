@@ -1,12 +1,12 @@
-//! Command-line arguments (clap) and dispatch to the subcommands.
+//! The command line: one subcommand per module, each with its own
+//! arguments and `run`.
 
-use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
-use crate::{Error, catalog, dashboard, lint, migrate, render, rules, workspace};
+use crate::error::Error;
+use crate::{catalog, dashboard, lint, migrate, rules};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,97 +24,16 @@ pub struct Cli {
 pub enum Command {
     /// Report high-cardinality metric labels, unbounded label values,
     /// secrets in logs and invalid #[observe] attributes.
-    Lint(LintArgs),
+    Lint(lint::LintArgs),
     /// List every #[observe] function: flow, function, module, labels, SLOs.
-    Catalog(CatalogArgs),
+    Catalog(catalog::CatalogArgs),
     /// Prometheus recording and multi-window burn-rate alerting rules for
     /// every function with an slo(...), plus a promtool unit-test file.
-    Rules(RulesArgs),
+    Rules(rules::RulesArgs),
     /// Rewrite #[tracing::instrument] and #[autometrics] into #[observe].
-    Migrate(MigrateArgs),
+    Migrate(migrate::MigrateArgs),
     /// A Grafana dashboard per flow.
-    Dashboard(DashboardArgs),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum LintFormat {
-    #[value(alias = "text")]
-    Human,
-    Json,
-    Sarif,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct LintArgs {
-    /// Files or directories to lint (default: the current directory).
-    pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "human")]
-    pub format: LintFormat,
-    /// Print files, lines, time and lines per second to stderr.
-    #[arg(long)]
-    pub stats: bool,
-    /// Colour the human output: auto, always or never.
-    #[arg(long, default_value = "auto", value_parser = ["auto", "always", "never"])]
-    pub color: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum CatalogFormat {
-    #[value(alias = "human", alias = "text")]
-    Table,
-    Json,
-    #[value(alias = "md")]
-    Markdown,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct CatalogArgs {
-    /// Files or directories to read (default: the current directory).
-    pub paths: Vec<PathBuf>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: CatalogFormat,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct RulesArgs {
-    /// Files or directories to read (default: the current directory).
-    pub paths: Vec<PathBuf>,
-    /// Write the rules here, and the promtool unit tests beside it
-    /// (`<name>.test.yml`); without it the rules go to stdout.
-    #[arg(long, short = 'o', alias = "out")]
-    pub output: Option<PathBuf>,
-    /// Where to write the promtool unit tests (default: beside --output).
-    #[arg(long)]
-    pub test_output: Option<PathBuf>,
-    /// The runbook annotation; `{flow}` and `{function}` are replaced.
-    #[arg(long, default_value = rules::DEFAULT_RUNBOOK)]
-    pub runbook_url: String,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct MigrateArgs {
-    /// Files or directories to rewrite (default: the current directory).
-    pub paths: Vec<PathBuf>,
-    /// Print a unified diff instead of writing the files.
-    #[arg(long)]
-    pub dry_run: bool,
-}
-
-#[derive(clap::Args, Debug)]
-pub struct DashboardArgs {
-    /// Files or directories to read (default: the current directory).
-    pub paths: Vec<PathBuf>,
-    /// Only this flow.
-    #[arg(long)]
-    pub flow: Option<String>,
-    /// Write one `<flow>.json` per flow into this directory instead of
-    /// printing (one dashboard object, or an array when several flows).
-    #[arg(long, alias = "output-dir")]
-    pub out_dir: Option<PathBuf>,
-    /// Write what would be printed (one dashboard, or an array) to this
-    /// file instead.
-    #[arg(long, short = 'o', conflicts_with = "out_dir")]
-    pub output: Option<PathBuf>,
+    Dashboard(dashboard::DashboardArgs),
 }
 
 /// Parses the arguments (accepting the `observe` that cargo inserts when
@@ -133,65 +52,10 @@ pub fn try_main() -> Result<ExitCode, Error> {
         }
     };
     match cli.command {
-        Command::Lint(args) => run_lint(args),
-        Command::Catalog(args) => {
-            let files = workspace::discover(&args.paths)?;
-            let report = lint::scan(&files);
-            print(&catalog::render(&report.observed(), args.format))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Lint(args) => lint::run(args),
+        Command::Catalog(args) => catalog::run(args),
         Command::Rules(args) => rules::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Dashboard(args) => dashboard::run(args),
     }
-}
-
-pub fn print(text: &str) -> Result<(), Error> {
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_all(text.as_bytes())
-        .and_then(|_| stdout.flush())
-    {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is not an error worth reporting.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error(format!("cannot write to stdout: {e}"))),
-    }
-}
-
-fn run_lint(args: LintArgs) -> Result<ExitCode, Error> {
-    let files = workspace::discover(&args.paths)?;
-    let report = lint::scan(&files);
-    let color = match args.color.as_str() {
-        "always" => true,
-        "never" => false,
-        _ => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
-    };
-    let text = match args.format {
-        LintFormat::Human => render::human::render(&report, color),
-        LintFormat::Json => render::json::render(&report),
-        LintFormat::Sarif => render::sarif::render(&report),
-    };
-    print(&text)?;
-    if args.stats {
-        let secs = report.elapsed.as_secs_f64();
-        let lines = report.lines();
-        eprintln!(
-            "cargo observe lint: {} files, {} lines, {:.1} MB in {:.3} s on {} threads: {:.0} lines/s",
-            report.files.len(),
-            lines,
-            report.bytes() as f64 / 1e6,
-            secs,
-            std::thread::available_parallelism().map_or(1, |n| n.get()),
-            lines as f64 / secs.max(1e-9)
-        );
-    }
-    let failed = report
-        .findings()
-        .any(|f| f.severity == crate::finding::Severity::Error);
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

@@ -73,7 +73,7 @@ impl Config {
         out.allow_keys
             .extend(raw.allow_keys.iter().map(|k| k.to_ascii_lowercase()));
         for (code, level) in &raw.severity {
-            let code = Code::from_str(code).ok_or_else(|| {
+            let code = Code::from_name(code).ok_or_else(|| {
                 format!(
                     "{}: unknown finding code `{code}` in metadata.observe.severity",
                     manifest.display()

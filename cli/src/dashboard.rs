@@ -1,18 +1,37 @@
 //! `cargo observe dashboard`: one Grafana dashboard per flow (classic JSON
-//! model), built only from the metrics the macro emits:
-//! `flow_calls_total`, `flow_errors_total`, `flow_call_duration_seconds`
-//! and `flow_calls_in_flight`.
+//! model), built only from the metrics the macro emits (names from
+//! `observe_attr::schema`): calls, errors, the duration histogram and the
+//! in-flight gauge.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use observe_attr::schema::{self, label};
 use serde_json::{Value, json};
 
-use crate::cli::DashboardArgs;
+use crate::error::Error;
 use crate::num::fmt;
 use crate::observed::ObservedFn;
-use crate::rules::{self, Kind};
-use crate::{Error, lint, workspace};
+use crate::slo::{self, Kind};
+use crate::{frontend, output, workspace};
+
+/// `cargo observe dashboard [PATHS] [--flow F] [--out-dir D | -o FILE]`.
+#[derive(clap::Args, Debug)]
+pub struct DashboardArgs {
+    /// Files or directories to read (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Only this flow.
+    #[arg(long)]
+    pub flow: Option<String>,
+    /// Write one `<flow>.json` per flow into this directory instead of
+    /// printing (one dashboard object, or an array when several flows).
+    #[arg(long, alias = "output-dir")]
+    pub out_dir: Option<PathBuf>,
+    /// Write what would be printed (one dashboard, or an array) to this
+    /// file instead.
+    #[arg(long, short = 'o', conflicts_with = "out_dir")]
+    pub output: Option<PathBuf>,
+}
 
 /// The dashboard JSON schema version written (Grafana 12's classic model;
 /// newer Grafana versions migrate it on import).
@@ -81,8 +100,19 @@ fn timeseries(
 
 /// The dashboard of one flow; `functions` are the flow's functions.
 pub fn dashboard(flow: &str, functions: &[ObservedFn]) -> Value {
-    let q = serde_json::to_string(flow).expect("strings serialize");
-    let sel = format!("flow={q},function=~\"$function\"");
+    let q = slo::quote(flow);
+    let (flow_key, function_key) = (label::FLOW, label::FUNCTION);
+    let sel = format!("{flow_key}={q},{function_key}=~\"$function\"");
+    let calls = schema::CALLS_TOTAL.name;
+    let errors = schema::ERRORS_TOTAL.name;
+    let in_flight = schema::CALLS_IN_FLIGHT.name;
+    let (outcome_key, error_kind_key) = (label::OUTCOME, label::ERROR_KIND);
+    // "ok, error, panic and cancelled".
+    let outcomes = match schema::OUTCOME_NAMES.split_last() {
+        Some((last, [])) => last.to_string(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
+    };
     let rate =
         |metric: &str, extra: &str| format!("rate({metric}{{{sel}{extra}}}[$__rate_interval])");
     let mut layout = Layout {
@@ -94,33 +124,39 @@ pub fn dashboard(flow: &str, functions: &[ObservedFn]) -> Value {
         timeseries(
             &mut layout,
             "Call rate by function",
-            "Calls per second, every outcome (flow_calls_total).",
+            &format!("Calls per second, every outcome ({calls})."),
             "reqps",
             vec![target(
                 "A",
-                format!("sum by (function) ({})", rate("flow_calls_total", "")),
-                "{{function}}",
+                format!("sum by ({function_key}) ({})", rate(calls, "")),
+                &format!("{{{{{function_key}}}}}"),
             )],
         ),
         timeseries(
             &mut layout,
             "Error ratio by function",
-            "Share of calls that ended in error or panic.",
+            &format!(
+                "Share of calls that ended in {}.",
+                schema::failed_outcomes()
+                    .map(|o| o.name)
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
             "percentunit",
             vec![target(
                 "A",
                 format!(
-                    "sum by (function) ({})\n/\nsum by (function) ({})",
-                    rate("flow_calls_total", ",outcome=~\"error|panic\""),
-                    rate("flow_calls_total", "")
+                    "sum by ({function_key}) ({})\n/\nsum by ({function_key}) ({})",
+                    rate(calls, &format!(",{}", slo::failed_matcher())),
+                    rate(calls, "")
                 ),
-                "{{function}}",
+                &format!("{{{{{function_key}}}}}"),
             )],
         ),
         timeseries(
             &mut layout,
             "Latency p50 / p95 / p99 by function",
-            "From the flow_call_duration_seconds histogram.",
+            &format!("From the {} histogram.", schema::CALL_DURATION_SECONDS.name),
             "s",
             [
                 ("A", "0.5", "p50"),
@@ -132,10 +168,11 @@ pub fn dashboard(flow: &str, functions: &[ObservedFn]) -> Value {
                 target(
                     r,
                     format!(
-                        "histogram_quantile({quantile}, sum by (function, le) ({}))",
-                        rate("flow_call_duration_seconds_bucket", "")
+                        "histogram_quantile({quantile}, sum by ({function_key}, {}) ({}))",
+                        label::LE,
+                        rate(&slo::duration_bucket(), "")
                     ),
-                    &format!("{{{{function}}}} {name}"),
+                    &format!("{{{{{function_key}}}}} {name}"),
                 )
             })
             .collect(),
@@ -143,65 +180,60 @@ pub fn dashboard(flow: &str, functions: &[ObservedFn]) -> Value {
         timeseries(
             &mut layout,
             "In flight by function",
-            "Calls running now (flow_calls_in_flight).",
+            &format!("Calls running now ({in_flight})."),
             "short",
             vec![target(
                 "A",
-                format!("sum by (function) (flow_calls_in_flight{{{sel}}})"),
-                "{{function}}",
+                format!("sum by ({function_key}) ({in_flight}{{{sel}}})"),
+                &format!("{{{{{function_key}}}}}"),
             )],
         ),
         timeseries(
             &mut layout,
             "Errors by kind",
-            "Errors per second by function and error_kind (flow_errors_total).",
+            &format!("Errors per second by {function_key} and {error_kind_key} ({errors})."),
             "reqps",
             vec![target(
                 "A",
                 format!(
-                    "sum by (function, error_kind) ({})",
-                    rate("flow_errors_total", "")
+                    "sum by ({function_key}, {error_kind_key}) ({})",
+                    rate(errors, "")
                 ),
-                "{{function}} {{error_kind}}",
+                &format!("{{{{{function_key}}}}} {{{{{error_kind_key}}}}}"),
             )],
         ),
         timeseries(
             &mut layout,
             "Calls by outcome",
-            "ok, error, panic and cancelled calls per second.",
+            &format!("{outcomes} calls per second."),
             "reqps",
             vec![target(
                 "A",
-                format!("sum by (outcome) ({})", rate("flow_calls_total", "")),
-                "{{outcome}}",
+                format!("sum by ({outcome_key}) ({})", rate(calls, "")),
+                &format!("{{{{{outcome_key}}}}}"),
             )],
         ),
     ];
 
     // SLO burn: the 1h error (or slow-call) ratio divided by the budget;
     // 1 spends the budget exactly over 30 days, 14.4 pages.
-    let objectives = rules::objectives(functions);
+    let objectives = slo::objectives(functions);
     let burn_targets: Vec<Value> = objectives
         .iter()
         .enumerate()
         .map(|(i, o)| {
-            let f = serde_json::to_string(&o.function).expect("strings serialize");
-            let s = format!("flow={q},function={f}");
+            let (bad, all) = o.rates("1h");
             let ratio = match &o.kind {
-                Kind::Availability => format!(
-                    "sum(rate(flow_calls_total{{{s},outcome=~\"error|panic\"}}[1h])) / sum(rate(flow_calls_total{{{s}}}[1h]))"
-                ),
-                Kind::Latency { seconds } => format!(
-                    "1 - (sum(rate(flow_call_duration_seconds_bucket{{{s},{}}}[1h])) / sum(rate(flow_call_duration_seconds_count{{{s}}}[1h])))",
-                    rules::le_matcher(*seconds)
-                ),
+                Kind::Availability => format!("sum({bad}) / sum({all})"),
+                Kind::Latency { .. } => format!("1 - (sum({bad}) / sum({all}))"),
             };
-            let kind = match o.kind {
-                Kind::Availability => "availability",
-                Kind::Latency { .. } => "latency",
-            };
+            let kind = o.kind_name();
             let ref_id = ((b'A' + (i % 26) as u8) as char).to_string() + &"A".repeat(i / 26);
-            target(&ref_id, format!("({ratio}) / {}", fmt(o.budget())), &format!("{} {kind} ({}%)", o.function, fmt(o.target)))
+            target(
+                &ref_id,
+                format!("({ratio}) / {}", fmt(o.budget())),
+                &format!("{} {kind} ({}%)", o.function, fmt(o.target)),
+            )
         })
         .collect();
     let mut burn = if burn_targets.is_empty() {
@@ -289,8 +321,8 @@ pub fn dashboard(flow: &str, functions: &[ObservedFn]) -> Value {
                     "label": "Function",
                     "type": "query",
                     "datasource": datasource(),
-                    "query": { "query": format!("label_values(flow_calls_total{{flow={q}}}, function)"), "refId": "function" },
-                    "definition": format!("label_values(flow_calls_total{{flow={q}}}, function)"),
+                    "query": { "query": format!("label_values({calls}{{{flow_key}={q}}}, {function_key})"), "refId": "function" },
+                    "definition": format!("label_values({calls}{{{flow_key}={q}}}, {function_key})"),
                     "includeAll": true,
                     "multi": true,
                     "allValue": ".*",
@@ -326,7 +358,7 @@ pub fn dashboards(functions: &[ObservedFn]) -> Vec<(String, Value)> {
 
 pub fn run(args: DashboardArgs) -> Result<ExitCode, Error> {
     let files = workspace::discover(&args.paths)?;
-    let report = lint::scan(&files);
+    let report = frontend::scan(&files);
     let mut boards = dashboards(&report.observed());
     if let Some(flow) = &args.flow {
         boards.retain(|(name, _)| name == flow);
@@ -362,7 +394,7 @@ pub fn run(args: DashboardArgs) -> Result<ExitCode, Error> {
                     let mut text =
                         serde_json::to_string_pretty(&value).expect("dashboards serialize");
                     text.push('\n');
-                    crate::cli::print(&text)?;
+                    output::print(&text)?;
                 }
             }
         }

@@ -82,7 +82,7 @@ impl Code {
         }
     }
 
-    pub fn from_str(text: &str) -> Option<Code> {
+    pub fn from_name(text: &str) -> Option<Code> {
         Code::ALL
             .into_iter()
             .find(|c| c.as_str().eq_ignore_ascii_case(text) || c.name() == text)

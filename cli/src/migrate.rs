@@ -8,6 +8,7 @@
 //! would not compile is left as it was and reported.
 
 use observe_attr::item::{is_observe_attr, path_is};
+use observe_attr::schema;
 use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
@@ -17,10 +18,20 @@ use proc_macro2::{TokenStream, TokenTree};
 use syn::visit::Visit;
 use syn::{Attribute, Expr, Meta};
 
-use crate::cli::MigrateArgs;
+use crate::checks::secrets::is_instrument;
+use crate::error::Error;
 use crate::source::SourceFile;
-use crate::tokens;
-use crate::{Error, workspace};
+use crate::{frontend, output, tokens, workspace};
+
+/// `cargo observe migrate [PATHS] [--dry-run]`.
+#[derive(clap::Args, Debug)]
+pub struct MigrateArgs {
+    /// Files or directories to rewrite (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Print a unified diff instead of writing the files.
+    #[arg(long)]
+    pub dry_run: bool,
+}
 
 /// What a note says about an option.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,7 +108,7 @@ enum Tool {
 }
 
 fn tool_of(attr: &Attribute) -> Option<Tool> {
-    if crate::lint::is_instrument(attr) {
+    if is_instrument(attr) {
         Some(Tool::Instrument)
     } else if path_is(
         attr.path(),
@@ -178,16 +189,12 @@ fn read_objective(expr: &Expr) -> Option<Objective> {
             let Expr::Path(path) = &*call.func else {
                 return None;
             };
-            let names: Vec<String> = path
-                .path
-                .segments
-                .iter()
-                .map(|s| s.ident.to_string())
-                .collect();
-            if names.len() < 2
-                || names[names.len() - 2] != "Objective"
-                || names[names.len() - 1] != "new"
-            {
+            let constructor: &[&[&str]] = &[
+                &["Objective", "new"],
+                &["objectives", "Objective", "new"],
+                &["autometrics", "objectives", "Objective", "new"],
+            ];
+            if !path_is(&path.path, constructor) {
                 return None;
             }
             Some(Objective {
@@ -269,6 +276,13 @@ impl Rewriter<'_> {
         for entry in tokens::split_commas(list.tokens.clone()) {
             let key = match entry.first() {
                 Some(TokenTree::Ident(ident)) => ident.to_string(),
+                // `#[instrument("name")]`: tracing's positional span name.
+                Some(TokenTree::Literal(_))
+                    if entry.len() == 1 && tokens::lit_str_tree(&entry).is_some() =>
+                {
+                    out.push(format!("name = {}", self.text(&entry)));
+                    continue;
+                }
                 _ => {
                     let text = self.text(&entry);
                     self.note(
@@ -355,11 +369,20 @@ impl Rewriter<'_> {
         };
         let key = tokens::dotted_path(&field[..eq])
             .map(|(k, _)| k)
-            .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k))?;
-        let head = key.split('.').next().unwrap_or_default().to_string();
-        if observe_attr::model::OWN_FIELDS.contains(&key.as_str())
-            || matches!(head.as_str(), "otel" | "code" | "error")
-        {
+            .or_else(|| tokens::lit_str_tree(&field[..eq]).map(|(k, _)| k));
+        let Some(key) = key else {
+            // `{CONST_NAME} = value`: a name computed at compile time.
+            self.note(field, attr, NoteKind::Unmapped, format!("`fields({text})`: the field name is not a literal name; #[observe] field names are written out; left out"));
+            return None;
+        };
+        let head = key.split('.').next().unwrap_or_default();
+        // A name observe sets, or one in a namespace observe writes into
+        // (`code.*`, `otel.*`, `error.*`).
+        let dotted_namespace = schema::SPAN_FIELDS
+            .iter()
+            .chain(&schema::EVENT_FIELDS)
+            .any(|own| own.split_once('.').is_some_and(|(ns, _)| ns == head));
+        if schema::OWN_FIELDS.contains(&key.as_str()) || dotted_namespace {
             self.note(
                 field,
                 attr,
@@ -425,7 +448,15 @@ impl Rewriter<'_> {
                     }
                 }
                 ("track_concurrency", None) => {
-                    self.note(&entry, attr, NoteKind::Covered, "`track_concurrency`: #[observe] always keeps the in-flight gauge (flow_calls_in_flight)".into());
+                    self.note(
+                        &entry,
+                        attr,
+                        NoteKind::Covered,
+                        format!(
+                            "`track_concurrency`: #[observe] always keeps the in-flight gauge ({})",
+                            schema::CALLS_IN_FLIGHT.name
+                        ),
+                    );
                 }
                 _ => {
                     let why = match key.as_str() {
@@ -492,8 +523,8 @@ fn level(value: &[TokenTree]) -> Option<&'static str> {
 
 /// Rewrites one file's text. `Err` when the file does not parse.
 pub fn migrate_source(display: &str, text: &str) -> Result<Migration, String> {
-    let depth = crate::lint::max_nesting(text);
-    if depth > crate::lint::MAX_NESTING {
+    let depth = frontend::max_nesting(text);
+    if depth > frontend::MAX_NESTING {
         return Err(format!("delimiters nest {depth} deep; not parsed"));
     }
     let mut src = SourceFile::new(display.to_string(), text.to_string());
@@ -621,7 +652,7 @@ pub fn run(args: MigrateArgs) -> Result<ExitCode, Error> {
     // stack the lint workers have.
     std::thread::Builder::new()
         .name("cargo-observe-migrate".into())
-        .stack_size(crate::lint::WORKER_STACK)
+        .stack_size(frontend::WORKER_STACK)
         .spawn(move || migrate_all(args))
         .map_err(|e| Error(format!("cannot start the migration thread: {e}")))?
         .join()
@@ -670,7 +701,7 @@ fn migrate_all(args: MigrateArgs) -> Result<ExitCode, Error> {
             write(&entry.path, &migration.new_text)?;
         }
     }
-    crate::cli::print(&diffs)?;
+    output::print(&diffs)?;
     eprintln!(
         "{} {rewritten} attribute{} in {changed_files} file{}; {unmapped} option{} without an #[observe] equivalent reported above{}",
         if args.dry_run {

@@ -20,7 +20,7 @@ pub struct ObservedFn {
     /// The `slow` threshold in milliseconds.
     pub slow_ms: Option<f64>,
     pub labels: Vec<CatalogLabel>,
-    /// Label combinations times the 4 outcomes, when every cardinality is known.
+    /// Label combinations times the outcomes, when every cardinality is known.
     pub series: Option<u64>,
     pub max_series: u64,
     pub slo: Option<SloInfo>,
@@ -142,7 +142,7 @@ impl ObservedFn {
         self.series = self
             .labels
             .iter()
-            .try_fold(observe_attr::model::OUTCOMES, |acc, l| {
+            .try_fold(observe_attr::schema::OUTCOME_COUNT as u64, |acc, l| {
                 l.cardinality.map(|c| acc.saturating_mul(c))
             });
     }

@@ -12,265 +12,215 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use crate::cli::RulesArgs;
+use observe_attr::schema::{self, label};
+
+use crate::error::Error;
 use crate::num::fmt;
-use crate::observed::ObservedFn;
-use crate::{Error, lint, workspace};
+use crate::slo::{BURNS, Kind, Objective, WINDOWS, quote};
+use crate::{frontend, output, workspace};
 
 pub const DEFAULT_RUNBOOK: &str = "https://runbooks.example.com/observe/{flow}/{function}";
 
-/// The recording windows every objective gets.
-pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
-
-/// One multi-window condition: both the long and the short window burn
-/// faster than `factor` times the budget.
-pub struct Burn {
-    pub long: &'static str,
-    pub short: &'static str,
-    pub factor: f64,
-    pub severity: &'static str,
+/// `cargo observe rules [PATHS] [-o FILE]`.
+#[derive(clap::Args, Debug)]
+pub struct RulesArgs {
+    /// Files or directories to read (default: the current directory).
+    pub paths: Vec<PathBuf>,
+    /// Write the rules here, and the promtool unit tests beside it
+    /// (`<name>.test.yml`); without it the rules go to stdout.
+    #[arg(long, short = 'o', alias = "out")]
+    pub output: Option<PathBuf>,
+    /// Where to write the promtool unit tests (default: beside --output).
+    #[arg(long)]
+    pub test_output: Option<PathBuf>,
+    /// The runbook annotation; `{flow}` and `{function}` are replaced.
+    #[arg(long, default_value = DEFAULT_RUNBOOK)]
+    pub runbook_url: String,
 }
-
-/// The SRE workbook's recommended pairs.
-pub const BURNS: [Burn; 4] = [
-    Burn {
-        long: "1h",
-        short: "5m",
-        factor: 14.4,
-        severity: "page",
-    },
-    Burn {
-        long: "6h",
-        short: "30m",
-        factor: 6.0,
-        severity: "page",
-    },
-    Burn {
-        long: "1d",
-        short: "2h",
-        factor: 3.0,
-        severity: "ticket",
-    },
-    Burn {
-        long: "3d",
-        short: "6h",
-        factor: 1.0,
-        severity: "ticket",
-    },
-];
 
 pub const ERROR_ALERT: &str = "FlowErrorBudgetBurn";
 pub const LATENCY_ALERT: &str = "FlowLatencyBudgetBurn";
 
-/// What an objective measures.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Kind {
-    /// `availability = 99.9`: at most 0.1% of calls end in error or panic.
-    Availability,
-    /// `latency = "300ms", percentile = 99.0`: at most 1% of calls slower
-    /// than the threshold (in seconds).
-    Latency { seconds: f64 },
+/// The static label that names the objective kind of a rule.
+const SLO_LABEL: &str = "slo";
+
+/// One recording or alerting rule.
+pub struct Rule {
+    /// `record: ...` or `alert: ...`.
+    pub kind: RuleKind,
+    /// The rule's name (the recorded series, or the alert).
+    pub name: String,
+    pub expr: String,
+    /// Static labels. They include `flow` and `function`, which keeps
+    /// every rule of a file unique (promtool's duplicate-rules lint)
+    /// when several functions share a flow and an objective kind.
+    pub labels: Vec<(&'static str, String)>,
+    pub annotations: Vec<(&'static str, String)>,
 }
 
-/// One objective of one function.
-#[derive(Clone, Debug)]
-pub struct Objective {
-    pub flow: String,
-    pub function: String,
-    pub kind: Kind,
-    /// The target percentage (99.9).
-    pub target: f64,
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RuleKind {
+    Record,
+    Alert,
 }
 
-impl Objective {
-    /// The error budget as a ratio: 0.001 for 99.9%.
-    pub fn budget(&self) -> f64 {
-        (((100.0 - self.target) / 100.0) * 1e12).round() / 1e12
-    }
+/// One rule group: every rule of one flow.
+pub struct Group {
+    pub name: String,
+    pub rules: Vec<Rule>,
+}
 
-    fn selector(&self) -> String {
-        format!(
-            "flow={},function={}",
-            quote(&self.flow),
-            quote(&self.function)
-        )
-    }
-
-    fn slo_label(&self) -> &'static str {
-        match self.kind {
-            Kind::Availability => "availability",
-            Kind::Latency { .. } => "latency",
-        }
-    }
-
-    pub fn record_name(&self, window: &str) -> String {
-        match self.kind {
-            Kind::Availability => format!("flow_function:flow_call_errors:ratio_rate{window}"),
-            Kind::Latency { .. } => format!("flow_function:flow_call_slow:ratio_rate{window}"),
-        }
-    }
-
-    pub fn alert_name(&self) -> &'static str {
-        match self.kind {
-            Kind::Availability => ERROR_ALERT,
-            Kind::Latency { .. } => LATENCY_ALERT,
-        }
-    }
-
-    fn record_expr(&self, window: &str) -> String {
-        let sel = self.selector();
-        match &self.kind {
-            Kind::Availability => format!(
-                "sum by (flow, function) (rate(flow_calls_total{{{sel},outcome=~\"error|panic\"}}[{window}]))\n\
-                 /\n\
-                 sum by (flow, function) (rate(flow_calls_total{{{sel}}}[{window}]))"
-            ),
-            Kind::Latency { seconds } => format!(
-                "1 - (\n  sum by (flow, function) (rate(flow_call_duration_seconds_bucket{{{sel},{}}}[{window}]))\n  /\n  \
-                 sum by (flow, function) (rate(flow_call_duration_seconds_count{{{sel}}}[{window}]))\n)",
-                le_matcher(*seconds)
-            ),
-        }
-    }
-
-    /// The alert expression for one severity: any of its window pairs.
-    fn alert_expr(&self, severity: &str) -> String {
-        let sel = self.selector();
-        let budget = self.budget();
-        BURNS
-            .iter()
-            .filter(|b| b.severity == severity)
-            .map(|b| {
-                let threshold = fmt(b.factor * budget);
-                format!(
-                    "(\n  {long}{{{sel}}} > {threshold}\n  and\n  {short}{{{sel}}} > {threshold}\n)",
-                    long = self.record_name(b.long),
-                    short = self.record_name(b.short),
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("\nor\n")
-    }
-
-    fn what(&self) -> String {
-        match &self.kind {
-            Kind::Availability => format!("{}% availability", fmt(self.target)),
-            Kind::Latency { seconds } => {
-                format!(
-                    "{}% of calls under {}",
-                    fmt(self.target),
-                    crate::num::fmt_ms(seconds * 1000.0)
-                )
-            }
-        }
-    }
-
-    /// The annotations of the alert at `severity`: fixed text, so that
-    /// the promtool tests can expect them exactly.
-    pub fn annotations(&self, severity: &str, runbook: &str) -> Vec<(&'static str, String)> {
-        let speed = if severity == "page" {
-            "fast"
-        } else {
-            "steadily"
-        };
-        let budget_kind = match self.kind {
-            Kind::Availability => "error budget",
-            Kind::Latency { .. } => "latency budget",
-        };
-        vec![
-            (
-                "summary",
-                format!(
-                    "{}/{} is burning its {} {speed} ({})",
-                    self.flow,
-                    self.function,
-                    budget_kind,
-                    self.what()
-                ),
-            ),
-            (
-                "description",
-                format!(
-                    "Flow `{}`, function `{}` ({} objective {}): at this burn rate the {} runs out {}. \
-                     Check recent deploys, dependencies and the flow's dashboard.",
-                    self.flow,
-                    self.function,
-                    self.slo_label(),
-                    self.what(),
-                    budget_kind,
-                    if severity == "page" {
-                        "within days"
-                    } else {
-                        "before the end of the 30-day window"
-                    }
-                ),
-            ),
-            (
-                "runbook_url",
-                runbook
-                    .replace("{flow}", &self.flow)
-                    .replace("{function}", &self.function),
-            ),
-        ]
+/// The series a recording rule writes: the bad-call ratio over `window`.
+pub fn record_name(objective: &Objective, window: &str) -> String {
+    match objective.kind {
+        Kind::Availability => format!("flow_function:flow_call_errors:ratio_rate{window}"),
+        Kind::Latency { .. } => format!("flow_function:flow_call_slow:ratio_rate{window}"),
     }
 }
 
-/// `le="0.3"`; an integral threshold matches both `1` and `1.0`, which
-/// exporters and Prometheus versions write differently.
-pub fn le_matcher(seconds: f64) -> String {
-    let text = fmt(seconds);
-    if seconds.fract() == 0.0 {
-        format!("le=~\"{text}|{text}.0\"")
+pub fn alert_name(objective: &Objective) -> &'static str {
+    match objective.kind {
+        Kind::Availability => ERROR_ALERT,
+        Kind::Latency { .. } => LATENCY_ALERT,
+    }
+}
+
+/// The grouping every ratio keeps: `flow, function`.
+fn by() -> String {
+    format!("{}, {}", label::FLOW, label::FUNCTION)
+}
+
+fn record_expr(objective: &Objective, window: &str) -> String {
+    let (bad, all) = objective.rates(window);
+    let by = by();
+    match &objective.kind {
+        Kind::Availability => format!("sum by ({by}) ({bad})\n/\nsum by ({by}) ({all})"),
+        Kind::Latency { .. } => {
+            format!("1 - (\n  sum by ({by}) ({bad})\n  /\n  sum by ({by}) ({all})\n)")
+        }
+    }
+}
+
+/// The alert expression for one severity: any of its window pairs.
+fn alert_expr(objective: &Objective, severity: &str) -> String {
+    let sel = objective.selector();
+    let budget = objective.budget();
+    BURNS
+        .iter()
+        .filter(|b| b.severity == severity)
+        .map(|b| {
+            let threshold = fmt(b.factor * budget);
+            format!(
+                "(\n  {long}{{{sel}}} > {threshold}\n  and\n  {short}{{{sel}}} > {threshold}\n)",
+                long = record_name(objective, b.long),
+                short = record_name(objective, b.short),
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\nor\n")
+}
+
+/// The annotations of the alert at `severity`: fixed text, so that the
+/// promtool tests can expect them exactly.
+pub fn annotations(o: &Objective, severity: &str, runbook: &str) -> Vec<(&'static str, String)> {
+    let speed = if severity == "page" {
+        "fast"
     } else {
-        format!("le=\"{text}\"")
-    }
+        "steadily"
+    };
+    let budget_kind = match o.kind {
+        Kind::Availability => "error budget",
+        Kind::Latency { .. } => "latency budget",
+    };
+    vec![
+        (
+            "summary",
+            format!(
+                "{}/{} is burning its {} {speed} ({})",
+                o.flow,
+                o.function,
+                budget_kind,
+                o.what()
+            ),
+        ),
+        (
+            "description",
+            format!(
+                "Flow `{}`, function `{}` ({} objective {}): at this burn rate the {} runs out {}. \
+                 Check recent deploys, dependencies and the flow's dashboard.",
+                o.flow,
+                o.function,
+                o.kind_name(),
+                o.what(),
+                budget_kind,
+                if severity == "page" {
+                    "within days"
+                } else {
+                    "before the end of the 30-day window"
+                }
+            ),
+        ),
+        (
+            "runbook_url",
+            runbook
+                .replace("{flow}", &o.flow)
+                .replace("{function}", &o.function),
+        ),
+    ]
 }
 
-/// A double-quoted string (JSON escaping is valid in both YAML and PromQL).
-fn quote(text: &str) -> String {
-    serde_json::to_string(text).expect("strings serialize")
+/// The labels that make a rule unique: `flow` and `function`.
+fn identity(o: &Objective) -> [(&'static str, String); 2] {
+    [
+        (label::FLOW, o.flow.clone()),
+        (label::FUNCTION, o.function.clone()),
+    ]
 }
 
-/// Every objective of the catalog, one per (flow, function, kind).
-pub fn objectives(functions: &[ObservedFn]) -> Vec<Objective> {
-    let mut out: Vec<Objective> = Vec::new();
-    let mut sorted: Vec<&ObservedFn> = functions.iter().filter(|f| f.slo.is_some()).collect();
-    sorted.sort_by(|a, b| (&a.flow, &a.function).cmp(&(&b.flow, &b.function)));
-    for f in sorted {
-        let slo = f.slo.as_ref().expect("filtered");
-        let mut push = |kind: Kind, target: f64| {
-            if out
-                .iter()
-                .any(|o| o.flow == f.flow && o.function == f.function && o.slo_label_eq(&kind))
-            {
-                eprintln!(
-                    "warning: {}:{}: another function is also named `{}` in flow `{}`; its SLO is skipped \
-                     (give one of them a distinct `name`)",
-                    f.file, f.line, f.function, f.flow
-                );
-                return;
+/// The rule groups: one per flow, recording rules first.
+pub fn groups(objectives: &[Objective], runbook: &str) -> Vec<Group> {
+    let mut flows: Vec<&str> = objectives.iter().map(|o| o.flow.as_str()).collect();
+    flows.dedup();
+    flows
+        .into_iter()
+        .map(|flow| {
+            let in_flow: Vec<&Objective> = objectives.iter().filter(|o| o.flow == flow).collect();
+            let mut rules = Vec::new();
+            for o in &in_flow {
+                for window in WINDOWS {
+                    let mut labels = vec![(SLO_LABEL, o.kind_name().to_string())];
+                    labels.extend(identity(o));
+                    rules.push(Rule {
+                        kind: RuleKind::Record,
+                        name: record_name(o, window),
+                        expr: record_expr(o, window),
+                        labels,
+                        annotations: Vec::new(),
+                    });
+                }
             }
-            out.push(Objective {
-                flow: f.flow.clone(),
-                function: f.function.clone(),
-                kind,
-                target,
-            });
-        };
-        if let Some(a) = slo.availability {
-            push(Kind::Availability, a);
-        }
-        if let (Some(seconds), Some(p)) = (slo.latency_seconds(), slo.percentile) {
-            push(Kind::Latency { seconds }, p);
-        }
-    }
-    out
-}
-
-impl Objective {
-    fn slo_label_eq(&self, kind: &Kind) -> bool {
-        std::mem::discriminant(&self.kind) == std::mem::discriminant(kind)
-    }
+            for o in &in_flow {
+                for severity in ["page", "ticket"] {
+                    let mut labels = vec![
+                        ("severity", severity.to_string()),
+                        (SLO_LABEL, o.kind_name().to_string()),
+                    ];
+                    labels.extend(identity(o));
+                    rules.push(Rule {
+                        kind: RuleKind::Alert,
+                        name: alert_name(o).to_string(),
+                        expr: alert_expr(o, severity),
+                        labels,
+                        annotations: annotations(o, severity, runbook),
+                    });
+                }
+            }
+            Group {
+                name: format!("observe-slo-{flow}"),
+                rules,
+            }
+        })
+        .collect()
 }
 
 fn block(out: &mut String, indent: usize, text: &str) {
@@ -293,34 +243,29 @@ pub fn rules_yaml(objectives: &[Objective], runbook: &str) -> String {
         return out;
     }
     out.push_str("groups:\n");
-    let mut flows: Vec<&str> = objectives.iter().map(|o| o.flow.as_str()).collect();
-    flows.dedup();
-    for flow in flows {
-        out.push_str(&format!(
-            "  - name: {}\n    rules:\n",
-            quote(&format!("observe-slo-{flow}"))
-        ));
-        let in_flow: Vec<&Objective> = objectives.iter().filter(|o| o.flow == flow).collect();
-        for o in &in_flow {
-            for window in WINDOWS {
-                out.push_str(&format!("      - record: {}\n", o.record_name(window)));
-                out.push_str("        expr: |-\n");
-                block(&mut out, 10, &o.record_expr(window));
-                out.push_str("        labels:\n");
-                out.push_str(&format!("          slo: {}\n", quote(o.slo_label())));
+    for group in groups(objectives, runbook) {
+        out.push_str(&format!("  - name: {}\n    rules:\n", quote(&group.name)));
+        for rule in &group.rules {
+            let key = match rule.kind {
+                RuleKind::Record => "record",
+                RuleKind::Alert => "alert",
+            };
+            out.push_str(&format!("      - {key}: {}\n", rule.name));
+            out.push_str("        expr: |-\n");
+            block(&mut out, 10, &rule.expr);
+            out.push_str("        labels:\n");
+            for (key, value) in &rule.labels {
+                let value = if *key == "severity" {
+                    value.clone()
+                } else {
+                    quote(value)
+                };
+                out.push_str(&format!("          {key}: {value}\n"));
             }
-        }
-        for o in &in_flow {
-            for severity in ["page", "ticket"] {
-                out.push_str(&format!("      - alert: {}\n", o.alert_name()));
-                out.push_str("        expr: |-\n");
-                block(&mut out, 10, &o.alert_expr(severity));
-                out.push_str("        labels:\n");
-                out.push_str(&format!("          severity: {severity}\n"));
-                out.push_str(&format!("          slo: {}\n", quote(o.slo_label())));
+            if !rule.annotations.is_empty() {
                 out.push_str("        annotations:\n");
-                for (key, value) in o.annotations(severity, runbook) {
-                    out.push_str(&format!("          {key}: {}\n", quote(&value)));
+                for (key, value) in &rule.annotations {
+                    out.push_str(&format!("          {key}: {}\n", quote(value)));
                 }
             }
         }
@@ -361,42 +306,35 @@ pub fn tests_yaml(objectives: &[Objective], rules_file: &str, runbook: &str) -> 
                     "{}/{} {}: {name}",
                     o.flow,
                     o.function,
-                    o.slo_label()
+                    o.kind_name()
                 ))
             ));
-            let labels = format!(
-                "flow={},function={},module=\"synthetic\"",
-                quote(&o.flow),
-                quote(&o.function)
-            );
+            let labels = format!("{},{}=\"synthetic\"", o.selector(), label::MODULE);
+            let calls = schema::CALLS_TOTAL.name;
+            let (bucket, count) = (crate::slo::duration_bucket(), crate::slo::duration_count());
+            let outcome = |o: schema::Outcome| format!("{}=\"{}\"", label::OUTCOME, o.name);
+            let (ok, error) = (outcome(schema::OK), outcome(schema::ERROR));
             let bad = fmt(bad_ratio * CALLS_PER_MINUTE);
             let good = fmt((1.0 - bad_ratio) * CALLS_PER_MINUTE);
             let series: Vec<(String, String)> = match &o.kind {
                 Kind::Availability => vec![
-                    (format!("flow_calls_total{{{labels},outcome=\"ok\"}}"), good),
-                    (
-                        format!("flow_calls_total{{{labels},outcome=\"error\"}}"),
-                        bad,
-                    ),
+                    (format!("{calls}{{{labels},{ok}}}"), good),
+                    (format!("{calls}{{{labels},{error}}}"), bad),
                 ],
                 Kind::Latency { seconds } => vec![
                     (
                         format!(
-                            "flow_call_duration_seconds_bucket{{{labels},outcome=\"ok\",le=\"{}\"}}",
+                            "{bucket}{{{labels},{ok},{}=\"{}\"}}",
+                            label::LE,
                             fmt(*seconds)
                         ),
                         good,
                     ),
                     (
-                        format!(
-                            "flow_call_duration_seconds_bucket{{{labels},outcome=\"ok\",le=\"+Inf\"}}"
-                        ),
+                        format!("{bucket}{{{labels},{ok},{}=\"+Inf\"}}", label::LE),
                         fmt(CALLS_PER_MINUTE),
                     ),
-                    (
-                        format!("flow_call_duration_seconds_count{{{labels},outcome=\"ok\"}}"),
-                        fmt(CALLS_PER_MINUTE),
-                    ),
+                    (format!("{count}{{{labels},{ok}}}"), fmt(CALLS_PER_MINUTE)),
                 ],
             };
             for (series, per_minute) in series {
@@ -416,7 +354,7 @@ pub fn tests_yaml(objectives: &[Objective], rules_file: &str, runbook: &str) -> 
             };
             out.push_str(&format!(
                 "      - eval_time: 4h\n        alertname: {}\n",
-                o.alert_name()
+                alert_name(o)
             ));
             let firing: Vec<&str> = ["page", "ticket"]
                 .into_iter()
@@ -430,11 +368,11 @@ pub fn tests_yaml(objectives: &[Objective], rules_file: &str, runbook: &str) -> 
             for severity in firing {
                 out.push_str("          - exp_labels:\n");
                 out.push_str(&format!("              severity: {severity}\n"));
-                out.push_str(&format!("              slo: {}\n", quote(o.slo_label())));
+                out.push_str(&format!("              slo: {}\n", quote(o.kind_name())));
                 out.push_str(&format!("              flow: {}\n", quote(&o.flow)));
                 out.push_str(&format!("              function: {}\n", quote(&o.function)));
                 out.push_str("            exp_annotations:\n");
-                for (key, value) in o.annotations(severity, runbook) {
+                for (key, value) in annotations(o, severity, runbook) {
                     out.push_str(&format!("              {key}: {}\n", quote(&value)));
                 }
             }
@@ -458,37 +396,32 @@ pub fn test_path_for(output: &Path) -> PathBuf {
 
 pub fn run(args: RulesArgs) -> Result<ExitCode, Error> {
     let files = workspace::discover(&args.paths)?;
-    let report = lint::scan(&files);
-    let objectives = objectives(&report.observed());
+    let report = frontend::scan(&files);
+    let objectives = crate::slo::objectives(&report.observed());
     if objectives.is_empty() {
         eprintln!("note: no #[observe] function has an slo(...); the rule file has no groups");
     }
     let rules = rules_yaml(&objectives, &args.runbook_url);
-    let Some(output) = args.output else {
-        crate::cli::print(&rules)?;
+    let Some(rules_path) = args.output else {
+        output::print(&rules)?;
         return Ok(ExitCode::SUCCESS);
     };
-    let test_output = args.test_output.unwrap_or_else(|| test_path_for(&output));
+    let test_path = args
+        .test_output
+        .unwrap_or_else(|| test_path_for(&rules_path));
     // promtool resolves rule_files relative to the test file.
-    let rules_ref = relative_to(&output, test_output.parent().unwrap_or(Path::new(".")));
+    let rules_ref = relative_to(&rules_path, test_path.parent().unwrap_or(Path::new(".")));
     let tests = tests_yaml(&objectives, &rules_ref, &args.runbook_url);
-    write(&output, &rules)?;
-    write(&test_output, &tests)?;
+    output::write_file(&rules_path, &rules)?;
+    output::write_file(&test_path, &tests)?;
     eprintln!(
         "wrote {} ({} objective{}) and {}",
-        output.display(),
+        rules_path.display(),
         objectives.len(),
         if objectives.len() == 1 { "" } else { "s" },
-        test_output.display()
+        test_path.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-fn write(path: &Path, text: &str) -> Result<(), Error> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| Error(format!("{}: {e}", parent.display())))?;
-    }
-    std::fs::write(path, text).map_err(|e| Error(format!("{}: {e}", path.display())))
 }
 
 /// `path` as seen from `dir` when it is inside it, else absolute.

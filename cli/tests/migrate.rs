@@ -204,3 +204,59 @@ fn autometrics_and_instrument_on_one_function_become_one_attribute() {
         stderr(&output)
     );
 }
+
+/// The notes of a migration, as `cargo observe migrate` prints them.
+fn notes_of(migration: &cargo_observe::migrate::Migration) -> Vec<String> {
+    migration.notes.iter().map(|n| n.to_string()).collect()
+}
+
+#[test]
+fn computed_field_names_are_reported_not_dropped_silently() {
+    let source = "const KEY: &str = \"k\";\n\
+                  #[tracing::instrument(fields({KEY} = \"x\", plain = 1))]\n\
+                  pub fn f() {}\n";
+    let migration = cargo_observe::migrate::migrate_source("src/lib.rs", source).unwrap();
+    assert_eq!(
+        migration.new_text,
+        "const KEY: &str = \"k\";\n\
+         #[observe::observe(fields(plain = 1))]\n\
+         pub fn f() {}\n"
+    );
+    assert_eq!(
+        notes_of(&migration),
+        [
+            "src/lib.rs:2:30: unmapped: `fields({KEY} = \"x\")`: the field name is not a literal name; \
+             #[observe] field names are written out; left out"
+        ]
+    );
+}
+
+#[test]
+fn a_computed_field_name_alone_is_reported_too() {
+    let source = "#[instrument(fields({NAME} = 1))]\npub fn f() {}\n";
+    let migration = cargo_observe::migrate::migrate_source("src/lib.rs", source).unwrap();
+    assert_eq!(migration.new_text, "#[observe::observe]\npub fn f() {}\n");
+    assert_eq!(migration.notes.len(), 1, "{:?}", notes_of(&migration));
+    assert_eq!(
+        migration.notes[0].kind,
+        cargo_observe::migrate::NoteKind::Unmapped
+    );
+    assert!(
+        migration.notes[0]
+            .message
+            .starts_with("`fields({NAME} = 1)`: the field name is not a literal name"),
+        "{:?}",
+        notes_of(&migration)
+    );
+}
+
+#[test]
+fn the_positional_span_name_maps_to_name() {
+    let source = "#[tracing::instrument(\"checkout.pay\", skip_all)]\npub fn pay(card: &str) {}\n";
+    let migration = cargo_observe::migrate::migrate_source("src/lib.rs", source).unwrap();
+    assert_eq!(
+        migration.new_text,
+        "#[observe::observe(name = \"checkout.pay\", skip_all)]\npub fn pay(card: &str) {}\n"
+    );
+    assert_eq!(notes_of(&migration), Vec::<String>::new());
+}

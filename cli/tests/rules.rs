@@ -41,8 +41,13 @@ fn generate(workspace: &Path, out: &Path) -> (String, String) {
 }
 
 fn check_with_promtool(out: &Path) {
-    let (ok, text) = promtool(&["check", "rules", "observe.rules.yml"], out);
+    // --lint-fatal: duplicate rules (same name and labels) fail too.
+    let (ok, text) = promtool(
+        &["check", "rules", "--lint-fatal", "observe.rules.yml"],
+        out,
+    );
     assert!(ok, "promtool check rules failed:\n{text}");
+    assert!(!text.contains("FAILED"), "{text}");
     let (ok, text) = promtool(&["test", "rules", "observe.rules.test.yml"], out);
     assert!(ok, "promtool test rules failed:\n{text}");
 }
@@ -156,4 +161,49 @@ fn no_slo_gives_an_empty_valid_rule_file() {
     let (rules, _) = generate(&dir, &out);
     assert!(rules.contains("groups: []"));
     check_with_promtool(&out);
+}
+
+#[test]
+fn functions_sharing_a_flow_get_unique_rules() {
+    let dir = scratch("rules-shared-flow");
+    write(
+        &dir.join("Cargo.toml"),
+        "[package]\nname = \"shop\"\nversion = \"0.1.0\"\nedition = \"2024\"\n",
+    );
+    write(
+        &dir.join("src/lib.rs"),
+        r#"
+use observe::observe;
+
+#[observe(flow = "checkout", slo(availability = 99.9, latency = "300ms", percentile = 99.0))]
+pub fn pay() {}
+
+#[observe(flow = "checkout", slo(availability = 99.5, latency = "1s", percentile = 95.0))]
+pub fn reserve() {}
+"#,
+    );
+    let out = dir.join("out");
+    let (rules, _) = generate(&dir, &out);
+    check_with_promtool(&out);
+    // Same record names, told apart by their static labels.
+    assert_eq!(
+        rules
+            .matches("- record: flow_function:flow_call_errors:ratio_rate5m\n")
+            .count(),
+        2
+    );
+    for function in ["pay", "reserve"] {
+        assert!(
+            rules.contains(&format!(
+                "          slo: \"availability\"\n          flow: \"checkout\"\n          function: \"{function}\"\n"
+            )),
+            "{rules}"
+        );
+        assert!(
+            rules.contains(&format!(
+                "          severity: page\n          slo: \"latency\"\n          flow: \"checkout\"\n          function: \"{function}\"\n"
+            )),
+            "{rules}"
+        );
+    }
 }

@@ -12,7 +12,8 @@ use observe_runtime::metric_names::CALL_DURATION_SECONDS;
 /// The HTTP server duration histogram (OpenTelemetry HTTP conventions,
 /// Prometheus spelling), by `http_request_method`, `http_route` and
 /// `http_response_status_code`.
-pub const HTTP_SERVER_REQUEST_DURATION_SECONDS: &str = "http_server_request_duration_seconds";
+pub const HTTP_SERVER_REQUEST_DURATION_SECONDS: &str =
+    observe_runtime::metric_names::HTTP_SERVER_REQUEST_DURATION_SECONDS;
 
 /// Bucket boundaries, in seconds, of every duration histogram. They
 /// include the usual SLO thresholds (0.1, 0.25, 0.3, 0.5, 1) so an alert

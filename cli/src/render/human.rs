@@ -3,7 +3,7 @@
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::finding::{Finding, Severity};
-use crate::lint::Report;
+use crate::frontend::Report;
 
 fn level(severity: Severity) -> Level<'static> {
     match severity {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::finding::{Finding, Severity};
-use crate::lint::Report;
+use crate::frontend::Report;
 
 #[derive(Serialize)]
 struct Output<'a> {

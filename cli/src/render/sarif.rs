@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::finding::{Code, Severity};
-use crate::lint::Report;
+use crate::frontend::Report;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 

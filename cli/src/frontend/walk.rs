@@ -1,115 +1,28 @@
-//! The walk over one parsed file: tracks where we are (module, impl block,
-//! enclosing statement) and hands each construct to the rule that reads it.
-
-use std::collections::HashSet;
+//! The walk over one parsed file: tracks where it is (module, impl
+//! block, enclosing statement) in a [`Context`] and hands each construct
+//! to the rule that reads it.
 
 use proc_macro2::{Span, TokenStream};
 use syn::punctuated::Punctuated;
 use syn::visit::{self, Visit};
 use syn::{Expr, Token};
 
-use crate::config::Config;
-use crate::finding::{Code, Finding, Severity};
-use crate::observed::{LabelEnum, ObservedFn};
-use crate::source::{Location, SourceFile};
+use crate::checks::{Context, attribute, labels, secrets};
+use crate::observed::LabelEnum;
 
-use super::{attribute, labels, secrets};
-
-/// The enclosing `impl` block, for `#[observe]` on blocks.
-pub struct ImplContext {
-    /// `Cart` for `impl Cart`.
-    pub type_name: Option<String>,
-    /// The block's own `#[observe(...)]` arguments, when it has one.
-    pub block_args: Option<observe_attr::Args>,
+/// The syn visitor; the rules see only its [`Context`].
+pub struct Walk<'a> {
+    pub cx: Context<'a>,
 }
 
-pub struct Scanner<'a> {
-    pub src: &'a SourceFile,
-    pub config: &'a Config,
-    /// The module path of the current item.
-    pub module: String,
-    pub impl_cx: Option<ImplContext>,
-    /// The first line of the enclosing statement or item.
-    pub anchor: usize,
-    pub findings: Vec<Finding>,
-    pub observed: Vec<ObservedFn>,
-    pub label_enums: Vec<LabelEnum>,
-    seen: HashSet<(Code, usize, usize, String)>,
-}
-
-impl<'a> Scanner<'a> {
-    pub fn new(src: &'a SourceFile, config: &'a Config, module: String) -> Scanner<'a> {
-        Scanner {
-            src,
-            config,
-            module,
-            impl_cx: None,
-            anchor: 0,
-            findings: Vec::new(),
-            observed: Vec::new(),
-            label_enums: Vec::new(),
-            seen: HashSet::new(),
-        }
-    }
-
-    /// Records a finding at `location`, once.
-    pub fn report_at(
-        &mut self,
-        code: Code,
-        severity: Severity,
-        location: Location,
-        message: String,
-        label: String,
-    ) {
-        if !self.seen.insert((
-            code,
-            location.bytes.start,
-            location.bytes.end,
-            message.clone(),
-        )) {
-            return;
-        }
-        let anchor = if self.anchor == 0 {
-            location.line
-        } else {
-            self.anchor
-        };
-        self.findings.push(Finding {
-            code,
-            severity,
-            message,
-            label,
-            file: self.src.display.clone(),
-            location,
-            anchor_line: anchor,
-        });
-    }
-
-    /// Records a finding spanning `start` to `end`.
-    pub fn report(
-        &mut self,
-        code: Code,
-        severity: Severity,
-        span: (Span, Span),
-        message: String,
-        label: impl Into<String>,
-    ) {
-        let location = self.src.locate_between(span.0, span.1);
-        self.report_at(code, severity, location, message, label.into());
-    }
-
-    /// The severity a code has here (its default, or the configured one).
-    pub fn severity(&self, code: Code) -> Severity {
-        self.config.severity_of(code, code.default_severity())
-    }
-
+impl Walk<'_> {
     fn with_anchor(&mut self, span: Option<Span>, f: impl FnOnce(&mut Self)) {
-        let saved = self.anchor;
+        let saved = self.cx.anchor;
         if let Some(span) = span {
-            self.anchor = self.src.locate(span).line;
+            self.cx.anchor = self.cx.src.locate(span).line;
         }
         f(self);
-        self.anchor = saved;
+        self.cx.anchor = saved;
     }
 
     /// Reads the arguments of a macro this linter does not know, looking
@@ -157,7 +70,7 @@ fn first_token(expr: &Expr) -> Option<Span> {
     })
 }
 
-impl<'ast> Visit<'ast> for Scanner<'_> {
+impl<'ast> Visit<'ast> for Walk<'_> {
     fn visit_stmt(&mut self, stmt: &'ast syn::Stmt) {
         let first = match stmt {
             syn::Stmt::Local(local) => Some(local.let_token.span),
@@ -169,66 +82,66 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_item(&mut self, item: &'ast syn::Item) {
-        attribute::check_misplaced(self, item);
+        attribute::check_misplaced(&mut self.cx, item);
         visit::visit_item(self, item);
     }
 
     fn visit_item_mod(&mut self, item: &'ast syn::ItemMod) {
-        let saved = std::mem::take(&mut self.module);
-        self.module = format!(
+        let saved = std::mem::take(&mut self.cx.module);
+        self.cx.module = format!(
             "{saved}::{}",
             item.ident.to_string().trim_start_matches("r#")
         );
-        let saved_impl = self.impl_cx.take();
+        let saved_impl = self.cx.impl_cx.take();
         visit::visit_item_mod(self, item);
-        self.impl_cx = saved_impl;
-        self.module = saved;
+        self.cx.impl_cx = saved_impl;
+        self.cx.module = saved;
     }
 
     fn visit_item_fn(&mut self, item: &'ast syn::ItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            attribute::check_fn(this, &item.attrs, &item.sig, false);
-            secrets::check_instrument(this, &item.attrs, &item.sig);
+            attribute::check_fn(&mut this.cx, &item.attrs, &item.sig, false);
+            secrets::check_instrument(&mut this.cx, &item.attrs, &item.sig);
         });
-        let saved_impl = self.impl_cx.take();
+        let saved_impl = self.cx.impl_cx.take();
         visit::visit_item_fn(self, item);
-        self.impl_cx = saved_impl;
+        self.cx.impl_cx = saved_impl;
     }
 
     fn visit_item_impl(&mut self, item: &'ast syn::ItemImpl) {
-        let saved = self.impl_cx.take();
+        let saved = self.cx.impl_cx.take();
         let anchor = item_anchor(&item.attrs, item.impl_token.span);
         self.with_anchor(Some(anchor), |this| {
-            this.impl_cx = Some(attribute::impl_context(this, item));
+            this.cx.impl_cx = Some(attribute::impl_context(&mut this.cx, item));
         });
         visit::visit_item_impl(self, item);
-        self.impl_cx = saved;
+        self.cx.impl_cx = saved;
     }
 
     fn visit_impl_item_fn(&mut self, item: &'ast syn::ImplItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            attribute::check_fn(this, &item.attrs, &item.sig, true);
-            secrets::check_instrument(this, &item.attrs, &item.sig);
+            attribute::check_fn(&mut this.cx, &item.attrs, &item.sig, true);
+            secrets::check_instrument(&mut this.cx, &item.attrs, &item.sig);
         });
-        let saved_impl = self.impl_cx.take();
+        let saved_impl = self.cx.impl_cx.take();
         visit::visit_impl_item_fn(self, item);
-        self.impl_cx = saved_impl;
+        self.cx.impl_cx = saved_impl;
     }
 
     fn visit_trait_item_fn(&mut self, item: &'ast syn::TraitItemFn) {
         let anchor = item_anchor(&item.attrs, item.sig.fn_token.span);
         self.with_anchor(Some(anchor), |this| {
-            attribute::check_trait_fn(this, item);
-            secrets::check_instrument(this, &item.attrs, &item.sig);
+            attribute::check_trait_fn(&mut this.cx, item);
+            secrets::check_instrument(&mut this.cx, &item.attrs, &item.sig);
         });
         visit::visit_trait_item_fn(self, item);
     }
 
     fn visit_item_enum(&mut self, item: &'ast syn::ItemEnum) {
         if attribute::derives_label(&item.attrs) {
-            self.label_enums.push(LabelEnum {
+            self.cx.label_enums.push(LabelEnum {
                 name: item.ident.to_string(),
                 variants: item.variants.len() as u64,
             });
@@ -237,34 +150,23 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_macro(&mut self, mac: &'ast syn::Macro) {
-        let segments: Vec<String> = mac
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
-        let (krate, name) = match segments.as_slice() {
-            [name] => (None, name.as_str()),
-            [.., krate, name] => (Some(krate.trim_start_matches("r#")), name.as_str()),
-            [] => return,
-        };
-        if name == "macro_rules" {
+        if mac.path.is_ident("macro_rules") {
             return;
         }
         // Inside a statement the statement's first line stays the anchor.
-        let anchor = if self.anchor == 0 {
+        let anchor = if self.cx.anchor == 0 {
             mac.path.segments.first().map(|s| s.ident.span())
         } else {
             None
         };
         let tokens = mac.tokens.clone();
         self.with_anchor(anchor, |this| {
-            if labels::is_metrics_macro(krate, name) {
-                labels::check_metrics_macro(this, tokens);
-            } else if let Some(kind) = secrets::tracing_macro(krate, name) {
-                secrets::check_tracing_macro(this, kind, tokens);
-            } else if labels::is_prometheus_vec_macro(krate, name) {
-                labels::check_prometheus_macro(this, tokens.clone());
+            if labels::is_metrics_macro(&mac.path) {
+                labels::check_metrics_macro(&mut this.cx, tokens);
+            } else if let Some(kind) = secrets::tracing_macro(&mac.path) {
+                secrets::check_tracing_macro(&mut this.cx, kind, tokens);
+            } else if labels::is_prometheus_vec_macro(&mac.path) {
+                labels::check_prometheus_macro(&mut this.cx, tokens.clone());
                 this.visit_unknown_macro(&tokens);
             } else {
                 this.visit_unknown_macro(&tokens);
@@ -273,12 +175,12 @@ impl<'ast> Visit<'ast> for Scanner<'_> {
     }
 
     fn visit_expr_method_call(&mut self, call: &'ast syn::ExprMethodCall) {
-        labels::check_method_call(self, call);
+        labels::check_method_call(&mut self.cx, call);
         visit::visit_expr_method_call(self, call);
     }
 
     fn visit_expr_call(&mut self, call: &'ast syn::ExprCall) {
-        labels::check_call(self, call);
+        labels::check_call(&mut self.cx, call);
         visit::visit_expr_call(self, call);
     }
 }

@@ -7,7 +7,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use crate::finding::Code;
 use crate::tokens;
 
-use super::scanner::Scanner;
+use super::Context;
 
 /// Which tracing macro, which decides the positional arguments before the
 /// fields.
@@ -23,11 +23,13 @@ pub enum TracingMacro {
     SpanWithLevel,
 }
 
-pub fn tracing_macro(krate: Option<&str>, name: &str) -> Option<TracingMacro> {
-    if krate.is_some_and(|k| k != "tracing") {
+/// The tracing macro `path` names, bare or as `tracing::...`.
+pub fn tracing_macro(path: &syn::Path) -> Option<TracingMacro> {
+    let name = path.segments.last()?.ident.to_string();
+    if !observe_attr::item::path_is(path, &[&[&name], &["tracing", &name]]) {
         return None;
     }
-    Some(match name {
+    Some(match name.as_str() {
         "trace" | "debug" | "info" | "warn" | "error" => TracingMacro::Event,
         "event" => TracingMacro::EventWithLevel,
         "trace_span" | "debug_span" | "info_span" | "warn_span" | "error_span" => {
@@ -38,12 +40,12 @@ pub fn tracing_macro(krate: Option<&str>, name: &str) -> Option<TracingMacro> {
     })
 }
 
-fn report_field(scanner: &mut Scanner<'_>, trees: &[TokenTree], message: String) {
+fn report_field(cx: &mut Context<'_>, trees: &[TokenTree], message: String) {
     let Some(span) = tokens::span_of(trees) else {
         return;
     };
-    let severity = scanner.severity(Code::SecretInLog);
-    scanner.report(
+    let severity = cx.severity(Code::SecretInLog);
+    cx.report(
         Code::SecretInLog,
         severity,
         span,
@@ -62,7 +64,7 @@ fn harmless_value(trees: &[TokenTree]) -> bool {
 }
 
 /// Checks one `key = value`, `?key`, `%key.sub` or `"key" = value` field.
-fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
+fn check_field(cx: &mut Context<'_>, entry: &[TokenTree]) {
     let (key_trees, value_trees): (&[TokenTree], &[TokenTree]) = match tokens::find_assign(entry) {
         Some(eq) => (&entry[..eq], &entry[eq + 1..]),
         None => (entry, entry),
@@ -73,7 +75,7 @@ fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
     let Some(key) = key else { return };
     if is_secret_name(&key) && !harmless_value(value_trees) {
         report_field(
-            scanner,
+            cx,
             key_trees,
             format!(
                 "log field `{key}` records a secret: its value ends up in every log and trace backend that receives the event"
@@ -87,7 +89,7 @@ fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
         && !shorthand
     {
         report_field(
-            scanner,
+            cx,
             value_trees,
             format!("log field `{key}` records `{path}`, which holds a secret"),
         );
@@ -95,7 +97,7 @@ fn check_field(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
 }
 
 /// `{password}` and `{token:?}` captured by a format string.
-fn check_format_string(scanner: &mut Scanner<'_>, literal: &[TokenTree], text: &str) {
+fn check_format_string(cx: &mut Context<'_>, literal: &[TokenTree], text: &str) {
     let mut rest = text;
     while let Some(open) = rest.find('{') {
         rest = &rest[open + 1..];
@@ -112,7 +114,7 @@ fn check_format_string(scanner: &mut Scanner<'_>, literal: &[TokenTree], text: &
             && name.chars().all(|c| c.is_alphanumeric() || c == '_');
         if is_ident && is_secret_name(name) {
             report_field(
-                scanner,
+                cx,
                 literal,
                 format!("the log message captures `{name}`, which holds a secret"),
             );
@@ -121,30 +123,30 @@ fn check_format_string(scanner: &mut Scanner<'_>, literal: &[TokenTree], text: &
 }
 
 /// A format argument after the message: `password = pw` or `token`.
-fn check_format_arg(scanner: &mut Scanner<'_>, entry: &[TokenTree]) {
+fn check_format_arg(cx: &mut Context<'_>, entry: &[TokenTree]) {
     if let Some(eq) = tokens::find_assign(entry) {
         if let Some((name, _)) = tokens::dotted_path(&entry[..eq])
             && is_secret_name(&name)
             && !harmless_value(&entry[eq + 1..])
         {
             report_field(
-                scanner,
+                cx,
                 &entry[..eq],
                 format!("the log message formats `{name}`, which holds a secret"),
             );
             return;
         }
-        return check_format_value(scanner, &entry[eq + 1..]);
+        return check_format_value(cx, &entry[eq + 1..]);
     }
-    check_format_value(scanner, entry);
+    check_format_value(cx, entry);
 }
 
-fn check_format_value(scanner: &mut Scanner<'_>, value: &[TokenTree]) {
+fn check_format_value(cx: &mut Context<'_>, value: &[TokenTree]) {
     if let Some((path, last)) = tokens::dotted_path(value)
         && is_secret_name(&last)
     {
         report_field(
-            scanner,
+            cx,
             value,
             format!("the log message formats `{path}`, which holds a secret"),
         );
@@ -152,7 +154,7 @@ fn check_format_value(scanner: &mut Scanner<'_>, value: &[TokenTree]) {
 }
 
 /// `info!(target: "x", user = %u, ?password, "message {token}", args)`.
-pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens: TokenStream) {
+pub fn check_tracing_macro(cx: &mut Context<'_>, kind: TracingMacro, tokens: TokenStream) {
     let entries = tokens::split_commas(tokens);
     let mut need_level = matches!(
         kind,
@@ -176,17 +178,17 @@ pub fn check_tracing_macro(scanner: &mut Scanner<'_>, kind: TracingMacro, tokens
             need_name = false;
         }
         if in_message {
-            check_format_arg(scanner, entry);
+            check_format_arg(cx, entry);
             continue;
         }
         // A lone string literal ends the fields and starts the message;
         // what follows are its format arguments.
         if let Some((text, _)) = tokens::lit_str_tree(entry) {
-            check_format_string(scanner, entry, &text);
+            check_format_string(cx, entry, &text);
             in_message = true;
             continue;
         }
-        check_field(scanner, entry);
+        check_field(cx, entry);
     }
 }
 
@@ -197,7 +199,7 @@ pub fn is_instrument(attr: &syn::Attribute) -> bool {
 
 /// OBS004: a secret-named parameter that `#[instrument]` records, and
 /// OBS003 for secret names in its `fields(...)`.
-pub fn check_instrument(scanner: &mut Scanner<'_>, attrs: &[syn::Attribute], sig: &syn::Signature) {
+pub fn check_instrument(cx: &mut Context<'_>, attrs: &[syn::Attribute], sig: &syn::Signature) {
     let Some(attr) = attrs.iter().find(|a| is_instrument(a)) else {
         return;
     };
@@ -215,7 +217,7 @@ pub fn check_instrument(scanner: &mut Scanner<'_>, attrs: &[syn::Attribute], sig
                 }
                 [TokenTree::Ident(i), TokenTree::Group(g)] if i == "fields" => {
                     for field in tokens::split_commas(g.stream()) {
-                        check_field(scanner, &field);
+                        check_field(cx, &field);
                     }
                 }
                 _ => {}
@@ -232,8 +234,8 @@ pub fn check_instrument(scanner: &mut Scanner<'_>, attrs: &[syn::Attribute], sig
             continue;
         }
         let span = binding.ident.span();
-        let severity = scanner.severity(Code::SecretParam);
-        scanner.report(
+        let severity = cx.severity(Code::SecretParam);
+        cx.report(
             Code::SecretParam,
             severity,
             (span, span),

@@ -3,14 +3,14 @@
 //! attributes become catalog entries.
 
 use observe_attr::Args;
-use observe_attr::model::Context;
+use observe_attr::model::Context as AttrContext;
 use quote::ToTokens;
 use syn::{Attribute, Meta};
 
 use crate::finding::Code;
 use crate::observed::ObservedFn;
 
-use super::scanner::{ImplContext, Scanner};
+use super::{Context, ImplContext};
 
 pub use observe_attr::item::is_observe_attr as is_observe;
 
@@ -36,18 +36,17 @@ pub fn derives_label(attrs: &[Attribute]) -> bool {
 
 /// Reports every error of `error`, each at its own span (or at the
 /// attribute when the span points nowhere).
-fn report_errors(scanner: &mut Scanner<'_>, attr: Option<&Attribute>, error: syn::Error) {
+fn report_errors(cx: &mut Context<'_>, attr: Option<&Attribute>, error: syn::Error) {
     for e in error {
         let span = e.span();
         let location = if let (true, Some(attr)) = (span.byte_range().is_empty(), attr) {
-            scanner
-                .src
+            cx.src
                 .locate_between(attr.pound_token.span, attr.bracket_token.span.close())
         } else {
-            scanner.src.locate(span)
+            cx.src.locate(span)
         };
-        let severity = scanner.severity(Code::InvalidObserve);
-        scanner.report_at(
+        let severity = cx.severity(Code::InvalidObserve);
+        cx.report_at(
             Code::InvalidObserve,
             severity,
             location,
@@ -71,18 +70,18 @@ fn args_tokens(attr: &Attribute) -> Result<proc_macro2::TokenStream, syn::Error>
 
 /// Parses an attribute's options, reporting its errors. `None` when it
 /// did not parse.
-fn parse_args(scanner: &mut Scanner<'_>, attr: &Attribute) -> Option<Args> {
+fn parse_args(cx: &mut Context<'_>, attr: &Attribute) -> Option<Args> {
     let tokens = match args_tokens(attr) {
         Ok(tokens) => tokens,
         Err(e) => {
-            report_errors(scanner, Some(attr), e);
+            report_errors(cx, Some(attr), e);
             return None;
         }
     };
     match observe_attr::args::parse(tokens) {
         Ok(args) => Some(args),
         Err(e) => {
-            report_errors(scanner, Some(attr), e);
+            report_errors(cx, Some(attr), e);
             None
         }
     }
@@ -100,13 +99,13 @@ fn type_name(ty: &syn::Type) -> Option<String> {
 }
 
 /// Reads an `impl` block: its type name and its own `#[observe]`.
-pub fn impl_context(scanner: &mut Scanner<'_>, item: &syn::ItemImpl) -> ImplContext {
+pub fn impl_context(cx: &mut Context<'_>, item: &syn::ItemImpl) -> ImplContext {
     let type_name = type_name(&item.self_ty);
     let block_args = item
         .attrs
         .iter()
         .find(|a| is_observe(a))
-        .map(|attr| parse_args(scanner, attr));
+        .map(|attr| parse_args(cx, attr));
     ImplContext {
         type_name,
         // A block attribute that did not parse instruments nothing: the
@@ -117,16 +116,10 @@ pub fn impl_context(scanner: &mut Scanner<'_>, item: &syn::ItemImpl) -> ImplCont
 
 /// A function or method: its own `#[observe]`, merged over its impl
 /// block's when `in_impl`.
-pub fn check_fn(
-    scanner: &mut Scanner<'_>,
-    attrs: &[Attribute],
-    sig: &syn::Signature,
-    in_impl: bool,
-) {
+pub fn check_fn(cx: &mut Context<'_>, attrs: &[Attribute], sig: &syn::Signature, in_impl: bool) {
     let own_attr = attrs.iter().find(|a| is_observe(a));
     let block = if in_impl {
-        scanner
-            .impl_cx
+        cx.impl_cx
             .as_ref()
             .and_then(|cx| cx.block_args.clone().map(|a| (a, cx.type_name.clone())))
     } else {
@@ -143,10 +136,10 @@ pub fn check_fn(
             second,
             "a method takes one #[observe(...)]; merge the options into one",
         );
-        return report_errors(scanner, Some(second), error);
+        return report_errors(cx, Some(second), error);
     }
     let own = match own_attr {
-        Some(attr) => match parse_args(scanner, attr) {
+        Some(attr) => match parse_args(cx, attr) {
             Some(args) => Some(args),
             None => return,
         },
@@ -163,43 +156,42 @@ pub fn check_fn(
         (Some(own), None) => (own, None),
         (None, None) => return,
     };
-    let context = Context {
+    let context = AttrContext {
         impl_type,
-        module: Some(scanner.module.clone()),
+        module: Some(cx.module.clone()),
     };
     match observe_attr::analyze_parsed(&args, sig, &context) {
         Ok(spec) => {
-            let line = scanner.src.locate(sig.ident.span()).line;
-            let module = scanner.module.clone();
-            let file = scanner.src.display.clone();
-            scanner
-                .observed
+            let line = cx.src.locate(sig.ident.span()).line;
+            let module = cx.module.clone();
+            let file = cx.src.display.clone();
+            cx.observed
                 .push(ObservedFn::from_spec(&spec, &module, &file, line));
         }
-        Err(e) => report_errors(scanner, own_attr, e),
+        Err(e) => report_errors(cx, own_attr, e),
     }
 }
 
 /// A trait method: instrumented when it has a default body; refused by
 /// the macro otherwise.
-pub fn check_trait_fn(scanner: &mut Scanner<'_>, item: &syn::TraitItemFn) {
+pub fn check_trait_fn(cx: &mut Context<'_>, item: &syn::TraitItemFn) {
     let Some(attr) = item.attrs.iter().find(|a| is_observe(a)) else {
         return;
     };
     if item.default.is_some() {
-        return check_fn(scanner, &item.attrs, &item.sig, false);
+        return check_fn(cx, &item.attrs, &item.sig, false);
     }
     let mut stripped = item.clone();
     stripped.attrs.retain(|a| !is_observe(a));
     if let Err(observe_attr::item::Refusal::Unsupported(e)) =
         observe_attr::item::classify(stripped.to_token_stream())
     {
-        report_errors(scanner, Some(attr), e);
+        report_errors(cx, Some(attr), e);
     }
 }
 
 /// `#[observe]` on an item it cannot instrument (a struct, a const...).
-pub fn check_misplaced(scanner: &mut Scanner<'_>, item: &syn::Item) {
+pub fn check_misplaced(cx: &mut Context<'_>, item: &syn::Item) {
     let attrs = match item {
         syn::Item::Fn(_) | syn::Item::Impl(_) => return,
         syn::Item::Struct(i) => &i.attrs,
@@ -222,7 +214,7 @@ pub fn check_misplaced(scanner: &mut Scanner<'_>, item: &syn::Item) {
     if let Err(observe_attr::item::Refusal::Unsupported(e)) =
         observe_attr::item::classify(stripped.to_token_stream())
     {
-        report_errors(scanner, Some(attr), e);
+        report_errors(cx, Some(attr), e);
     }
 }
 

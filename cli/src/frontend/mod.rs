@@ -1,12 +1,9 @@
-//! `cargo observe lint`: reads every file in parallel, runs the rules,
-//! applies configuration and suppression comments.
+//! The front end every command that reads source shares (lint, catalog,
+//! rules, dashboard): reads every file in parallel, parses it, walks it
+//! with the rules of `crate::checks`, applies configuration and
+//! suppression comments, and collects the instrumented functions.
 
-mod attribute;
-mod labels;
-mod scanner;
-mod secrets;
-
-pub use secrets::is_instrument;
+mod walk;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -197,10 +194,13 @@ pub fn scan_file(entry: &FileEntry) -> FileReport {
     };
     let (mut findings, observed, label_enums) = match parsed {
         Ok(file) => {
-            let mut scanner = scanner::Scanner::new(&src, config, entry.module.clone());
-            scanner.visit_file(&file);
+            let mut walk = walk::Walk {
+                cx: crate::checks::Context::new(&src, config, entry.module.clone()),
+            };
+            walk.visit_file(&file);
             drop(file);
-            (scanner.findings, scanner.observed, scanner.label_enums)
+            let cx = walk.cx;
+            (cx.findings, cx.observed, cx.label_enums)
         }
         Err(e) => {
             let span = e.span();

@@ -10,18 +10,25 @@ use syn::{Expr, Token};
 use crate::finding::{Code, Severity};
 use crate::tokens::{self, node_span};
 
-use super::scanner::Scanner;
+use observe_attr::item::path_is;
+
+use super::Context;
 
 /// `counter!`, `gauge!`, `histogram!`, bare or as `metrics::...`.
-pub fn is_metrics_macro(krate: Option<&str>, name: &str) -> bool {
-    matches!(name, "counter" | "gauge" | "histogram") && krate.is_none_or(|k| k == "metrics")
+pub fn is_metrics_macro(path: &syn::Path) -> bool {
+    ["counter", "gauge", "histogram"]
+        .iter()
+        .any(|name| path_is(path, &[&[name], &["metrics", name]]))
 }
 
 /// `register_int_counter_vec!`, `register_histogram_vec_with_registry!`...
-pub fn is_prometheus_vec_macro(krate: Option<&str>, name: &str) -> bool {
+pub fn is_prometheus_vec_macro(path: &syn::Path) -> bool {
+    let Some(name) = path.segments.last().map(|s| s.ident.to_string()) else {
+        return false;
+    };
     name.starts_with("register_")
         && name.contains("_vec")
-        && krate.is_none_or(|k| k == "prometheus")
+        && path_is(path, &[&[&name], &["prometheus", &name]])
 }
 
 /// Why a label value may take unboundedly many values.
@@ -159,14 +166,14 @@ fn join(a: Bound, b: Bound) -> Bound {
 
 /// Checks one `key => value` label. `key` may be absent (positional
 /// values, as in `with_label_values`).
-pub fn check_label(scanner: &mut Scanner<'_>, api: &str, key: Option<&Expr>, value: Option<&Expr>) {
+pub fn check_label(cx: &mut Context<'_>, api: &str, key: Option<&Expr>, value: Option<&Expr>) {
     let key_text = key.and_then(tokens::lit_str);
     let denied = key_text
         .as_ref()
-        .is_some_and(|(k, _)| scanner.config.is_denied_key(k));
+        .is_some_and(|(k, _)| cx.config.is_denied_key(k));
     if let (Some((text, span)), true) = (&key_text, denied) {
-        let severity = scanner.severity(Code::HighCardinalityKey);
-        scanner.report(
+        let severity = cx.severity(Code::HighCardinalityKey);
+        cx.report(
             Code::HighCardinalityKey,
             severity,
             (*span, *span),
@@ -180,7 +187,7 @@ pub fn check_label(scanner: &mut Scanner<'_>, api: &str, key: Option<&Expr>, val
     let Some(value) = value else { return };
     if let Bound::Unbounded(what) = classify(value) {
         let Some(span) = node_span(value) else { return };
-        let configured = scanner.severity(Code::UnboundedValue);
+        let configured = cx.severity(Code::UnboundedValue);
         let severity = if denied && configured != Severity::Allow {
             Severity::Error
         } else {
@@ -192,7 +199,7 @@ pub fn check_label(scanner: &mut Scanner<'_>, api: &str, key: Option<&Expr>, val
             }
             None => format!("metric label value ({api}) is {what}, which is not provably bounded"),
         };
-        scanner.report(
+        cx.report(
             Code::UnboundedValue,
             severity,
             span,
@@ -204,7 +211,7 @@ pub fn check_label(scanner: &mut Scanner<'_>, api: &str, key: Option<&Expr>, val
 
 /// `counter!(name, "k" => v, ...)`, `counter!(name, &labels)`, with
 /// optional `target:` / `level:` first.
-pub fn check_metrics_macro(scanner: &mut Scanner<'_>, tokens: TokenStream) {
+pub fn check_metrics_macro(cx: &mut Context<'_>, tokens: TokenStream) {
     let entries = tokens::split_commas(tokens);
     let mut rest = entries
         .iter()
@@ -214,7 +221,7 @@ pub fn check_metrics_macro(scanner: &mut Scanner<'_>, tokens: TokenStream) {
     if rest.len() == 1 && tokens::find_fat_arrow(rest[0]).is_none() {
         // A label collection: `&[("k", v)]`, `vec![...]`, `&labels`.
         if let Ok(expr) = syn::parse2::<Expr>(tokens::stream(rest[0])) {
-            check_label_collection(scanner, "metrics", &expr);
+            check_label_collection(cx, "metrics", &expr);
         }
         return;
     }
@@ -224,7 +231,7 @@ pub fn check_metrics_macro(scanner: &mut Scanner<'_>, tokens: TokenStream) {
         };
         let key = syn::parse2::<Expr>(tokens::stream(&entry[..arrow])).ok();
         let value = syn::parse2::<Expr>(tokens::stream(&entry[arrow + 2..])).ok();
-        check_label(scanner, "metrics", key.as_ref(), value.as_ref());
+        check_label(cx, "metrics", key.as_ref(), value.as_ref());
     }
 }
 
@@ -246,59 +253,53 @@ fn elements(expr: &Expr) -> Option<Vec<Expr>> {
 }
 
 /// `&[("k", v), ...]` or `[Label::new("k", v), ...]`.
-fn check_label_collection(scanner: &mut Scanner<'_>, api: &str, expr: &Expr) {
+fn check_label_collection(cx: &mut Context<'_>, api: &str, expr: &Expr) {
     for element in elements(expr).unwrap_or_default() {
         match &element {
             Expr::Tuple(tuple) if tuple.elems.len() == 2 => {
-                check_label(scanner, api, tuple.elems.first(), tuple.elems.last());
+                check_label(cx, api, tuple.elems.first(), tuple.elems.last());
             }
             Expr::Call(call)
-                if call.args.len() == 2 && path_ends_with(&call.func, &["Label", "new"]) =>
+                if call.args.len() == 2
+                    && expr_path_is(
+                        &call.func,
+                        &[&["Label", "new"], &["metrics", "Label", "new"]],
+                    ) =>
             {
-                check_label(scanner, api, call.args.first(), call.args.last());
+                check_label(cx, api, call.args.first(), call.args.last());
             }
             _ => {}
         }
     }
 }
 
-fn path_ends_with(expr: &Expr, suffix: &[&str]) -> bool {
-    let Expr::Path(path) = expr else { return false };
-    let segments: Vec<String> = path
-        .path
-        .segments
-        .iter()
-        .map(|s| s.ident.to_string())
-        .collect();
-    segments.len() >= suffix.len()
-        && segments[segments.len() - suffix.len()..]
-            .iter()
-            .zip(suffix)
-            .all(|(a, b)| a == b)
+/// Whether `expr` is a path that is one of `candidates`.
+fn expr_path_is(expr: &Expr, candidates: &[&[&str]]) -> bool {
+    matches!(expr, Expr::Path(p) if p.qself.is_none() && path_is(&p.path, candidates))
 }
 
 /// Label names given as string literals in an array argument.
-fn check_label_names(scanner: &mut Scanner<'_>, args: &[Expr]) {
+fn check_label_names(cx: &mut Context<'_>, args: &[Expr]) {
     for arg in args {
         for element in elements(arg).unwrap_or_default() {
             if tokens::lit_str(&element).is_some() {
-                check_label(scanner, "prometheus", Some(&element), None);
+                check_label(cx, "prometheus", Some(&element), None);
             }
         }
     }
 }
 
 /// `register_int_counter_vec!(name, help, &["a", "b"])` and friends.
-pub fn check_prometheus_macro(scanner: &mut Scanner<'_>, tokens: TokenStream) {
+pub fn check_prometheus_macro(cx: &mut Context<'_>, tokens: TokenStream) {
     let parser = Punctuated::<Expr, Token![,]>::parse_terminated;
     if let Ok(args) = syn::parse::Parser::parse2(parser, tokens) {
         let args: Vec<Expr> = args.into_iter().collect();
-        check_label_names(scanner, &args);
+        check_label_names(cx, &args);
     }
 }
 
 /// `CounterVec::new(opts, &["a"])`, `IntGaugeVec::new(...)`...
-pub fn check_call(scanner: &mut Scanner<'_>, call: &syn::ExprCall) {
+pub fn check_call(cx: &mut Context<'_>, call: &syn::ExprCall) {
     let Expr::Path(path) = &*call.func else {
         return;
     };
@@ -309,38 +310,36 @@ pub fn check_call(scanner: &mut Scanner<'_>, call: &syn::ExprCall) {
     let ty = segments[segments.len() - 2].ident.to_string();
     if ty.ends_with("Vec") && ty != "Vec" {
         let args: Vec<Expr> = call.args.iter().cloned().collect();
-        check_label_names(scanner, &args);
+        check_label_names(cx, &args);
     }
 }
 
 /// `.with_label_values(&[...])`, `.variable_labels(...)`, and an
 /// instrument's `.add(v, &[KeyValue::new(k, v)])` / `.record(...)`.
-pub fn check_method_call(scanner: &mut Scanner<'_>, call: &syn::ExprMethodCall) {
+pub fn check_method_call(cx: &mut Context<'_>, call: &syn::ExprMethodCall) {
     match call.method.to_string().as_str() {
         "with_label_values" => {
             for arg in &call.args {
                 for element in elements(arg).unwrap_or_default() {
-                    check_label(
-                        scanner,
-                        "prometheus with_label_values",
-                        None,
-                        Some(&element),
-                    );
+                    check_label(cx, "prometheus with_label_values", None, Some(&element));
                 }
             }
         }
         "variable_labels" => {
             let args: Vec<Expr> = call.args.iter().cloned().collect();
-            check_label_names(scanner, &args);
+            check_label_names(cx, &args);
         }
         "add" | "record" if call.args.len() == 2 => {
             let attributes = &call.args[1];
             for element in elements(attributes).unwrap_or_default() {
                 if let Expr::Call(kv) = &element
                     && kv.args.len() == 2
-                    && path_ends_with(&kv.func, &["KeyValue", "new"])
+                    && expr_path_is(
+                        &kv.func,
+                        &[&["KeyValue", "new"], &["opentelemetry", "KeyValue", "new"]],
+                    )
                 {
-                    check_label(scanner, "opentelemetry", kv.args.first(), kv.args.last());
+                    check_label(cx, "opentelemetry", kv.args.first(), kv.args.last());
                 }
             }
         }
