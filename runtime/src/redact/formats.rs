@@ -215,10 +215,13 @@ fn jwt_end(bytes: &[u8], i: usize) -> Option<usize> {
     Some(pos)
 }
 
+/// How a PEM block starts.
+pub(super) const PEM_BEGIN: &[u8] = b"-----BEGIN ";
+
 /// `-----BEGIN … PRIVATE KEY-----` through the matching `-----END …-----`
 /// (or the end of the text, when the block was cut).
 pub(super) fn pem_block_at(bytes: &[u8], i: usize) -> Option<usize> {
-    const BEGIN: &[u8] = b"-----BEGIN ";
+    const BEGIN: &[u8] = PEM_BEGIN;
     const END: &[u8] = b"-----END ";
     if !bytes[i..].starts_with(BEGIN) {
         return None;

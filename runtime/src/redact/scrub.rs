@@ -55,7 +55,7 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
     let mut copied = 0;
     let mut i = 0;
     while i < bytes.len() {
-        let Some(hit) = secret_at(text, i) else {
+        let Some(hit) = secret_at(text, i).map(|hit| widened(bytes, hit)) else {
             i += 1;
             continue;
         };
@@ -113,6 +113,27 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
         return keyed::value_after_key(text, i);
     }
     None
+}
+
+/// A hit grown to cover a secret that starts inside it and runs past its
+/// end: a PEM block after a header name (`Authorization: -----BEGIN …`),
+/// a grouped card number or IBAN as a bare value (`pin=4111 1111 …`).
+fn widened(bytes: &[u8], mut hit: Hit) -> Hit {
+    if hit.quote == 0 {
+        let start = hit.start;
+        let grouped = numbers::card_or_ssn_at(bytes, start)
+            .or_else(|| numbers::iban_at(bytes, start))
+            .filter(|_| bytes[start].is_ascii_alphanumeric());
+        if let Some(end) = grouped {
+            hit.end = hit.end.max(end);
+        }
+    }
+    if let Some(begin) = (hit.start..hit.end).find(|&p| bytes[p..].starts_with(formats::PEM_BEGIN))
+        && let Some(end) = formats::pem_block_at(bytes, begin)
+    {
+        hit.end = hit.end.max(end);
+    }
+    hit
 }
 
 /// Whether byte `i` follows a percent-escape (`%26password`), which starts

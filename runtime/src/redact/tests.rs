@@ -154,6 +154,16 @@ fn self_identifying_formats() {
         ("ssn 123-45-6789", "123-45-6789"),
         ("iban DE89 3704 0044 0532 0130 00", "3704 0044"),
         ("iban GB82WEST12345698765432", "WEST12345698765432"),
+        ("pin=4111 1111 1111 1111 end", "1111 1111"),
+        ("password=DE89 3704 0044 0532 0130 00", "0044 0532"),
+        (
+            "Authorization: Bearer -----BEGIN PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyu\n-----END PRIVATE KEY-----",
+            "MIIEpAIBAAKCAQEA",
+        ),
+        (
+            "password=-----BEGIN PRIVATE KEY-----\nMIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyu\n-----END PRIVATE KEY-----",
+            "MIIEpAIBAAKCAQEA",
+        ),
     ] {
         assert_masked(text, secret);
     }
