@@ -2,32 +2,158 @@
 //! which names are secrets, which label keys are high-cardinality, which
 //! keys are reserved.
 
-/// Substrings that make a name secret wherever they appear (case-insensitive).
+/// Stems that make a name secret wherever they appear, even inside one
+/// word (`newpassword`, `myApiKey`), compared case-insensitively. Each is
+/// long and distinctive enough not to occur in ordinary names.
 pub const SECRET_SUBSTRINGS: &[&str] = &[
     "password",
     "passwd",
+    "passphrase",
     "secret",
     "token",
     "apikey",
-    "api_key",
     "authorization",
     "cookie",
     "credential",
-    "private_key",
+    "privatekey",
 ];
 
-/// Words that make a name secret when they are one of its `_`-separated
-/// words (so `card_number` is secret and `discard` is not).
-pub const SECRET_WORDS: &[&str] = &["auth", "card", "pan", "cvv", "cvc", "ssn", "pin"];
+/// Words that make a name secret when they are one of its words (see
+/// [`name_words`]), so `card_number` and `cardNumber` are secret and
+/// `discard`, `spin` and `passenger` are not.
+pub const SECRET_WORDS: &[&str] = &[
+    "auth",
+    "card",
+    "pan",
+    "cvv",
+    "cvv2",
+    "cvc",
+    "ssn",
+    "pin",
+    "pincode",
+    "pwd",
+    "pass",
+    "passcode",
+    "bearer",
+    "jwt",
+    "session",
+    "sessionid",
+    "sid",
+    "csrf",
+    "xsrf",
+    "signature",
+    "salt",
+    "otp",
+    "totp",
+    "mfa",
+    "iban",
+    "mnemonic",
+    "dsn",
+];
 
-/// Whether an argument, field or key named `name` holds a secret.
+/// Two consecutive words that together make a name secret (`access_key`,
+/// `accountNumber`, `X-Api-Key`), while each alone does not.
+pub const SECRET_WORD_PAIRS: &[(&str, &str)] = &[
+    ("api", "key"),
+    ("access", "key"),
+    ("signing", "key"),
+    ("private", "key"),
+    ("session", "key"),
+    ("secret", "key"),
+    ("encryption", "key"),
+    ("master", "key"),
+    ("account", "number"),
+    ("routing", "number"),
+    ("security", "code"),
+    ("connection", "string"),
+];
+
+/// Whether an argument, field or key named `name` holds a secret: it
+/// contains one of [`SECRET_SUBSTRINGS`], one of its words is in
+/// [`SECRET_WORDS`], or two consecutive words form a [`SECRET_WORD_PAIRS`]
+/// entry. Case-insensitive; allocation-free.
 pub fn is_secret_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    let lower = lower.trim_start_matches("r#");
-    SECRET_SUBSTRINGS.iter().any(|s| lower.contains(s))
-        || lower
-            .split(['_', '.', '-'])
-            .any(|word| SECRET_WORDS.contains(&word))
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if SECRET_SUBSTRINGS
+        .iter()
+        .any(|stem| contains_ignore_case(name, stem))
+    {
+        return true;
+    }
+    let mut previous: Option<&str> = None;
+    for word in name_words(name) {
+        if SECRET_WORDS.iter().any(|w| word.eq_ignore_ascii_case(w)) {
+            return true;
+        }
+        if let Some(previous) = previous
+            && SECRET_WORD_PAIRS.iter().any(|(first, second)| {
+                previous.eq_ignore_ascii_case(first) && word.eq_ignore_ascii_case(second)
+            })
+        {
+            return true;
+        }
+        previous = Some(word);
+    }
+    false
+}
+
+/// The words of a name: split on `_`, `-`, `.`, spaces and other
+/// punctuation, and at camelCase boundaries (`userPin` → `user`, `Pin`;
+/// `APIKey` → `API`, `Key`). Digits stay with the word before them
+/// (`cvv2`).
+pub fn name_words(name: &str) -> impl Iterator<Item = &str> {
+    let bytes = name.as_bytes();
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        while pos < bytes.len() && !is_name_byte(bytes[pos]) {
+            pos += 1;
+        }
+        if pos >= bytes.len() {
+            return None;
+        }
+        let start = pos;
+        pos += 1;
+        while pos < bytes.len() && is_name_byte(bytes[pos]) {
+            let (prev, here) = (bytes[pos - 1], bytes[pos]);
+            let lower_to_upper =
+                (prev.is_ascii_lowercase() || prev.is_ascii_digit()) && here.is_ascii_uppercase();
+            // The last capital of an acronym starts the next word: `APIKey`.
+            let acronym_end = prev.is_ascii_uppercase()
+                && here.is_ascii_uppercase()
+                && bytes.get(pos + 1).is_some_and(u8::is_ascii_lowercase);
+            if lower_to_upper || acronym_end {
+                break;
+            }
+            pos += 1;
+        }
+        Some(&name[start..pos])
+    })
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || !b.is_ascii()
+}
+
+/// `haystack` contains `needle` (lowercase ASCII), ignoring ASCII case and
+/// the separators `_`, `-`, `.` inside the haystack, so `api_key`,
+/// `private-key` and `PrivateKey` all contain `apikey`/`privatekey`.
+fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let hay = haystack.as_bytes();
+    let needle = needle.as_bytes();
+    (0..hay.len()).any(|start| {
+        let mut pos = start;
+        for &want in needle {
+            // A separator may sit inside the stem, never at its start.
+            while pos > start && pos < hay.len() && matches!(hay[pos], b'_' | b'-' | b'.') {
+                pos += 1;
+            }
+            if pos >= hay.len() || hay[pos].to_ascii_lowercase() != want {
+                return false;
+            }
+            pos += 1;
+        }
+        true
+    })
 }
 
 /// Label keys that name a high-cardinality concept, refused whatever the type.
@@ -143,6 +269,7 @@ mod tests {
         for secret in [
             "password",
             "db_password",
+            "newpassword",
             "Passwd",
             "client_secret",
             "access_token",
@@ -152,6 +279,7 @@ mod tests {
             "cookie",
             "credentials",
             "private_key",
+            "privateKey",
             "auth",
             "card",
             "card_number",
@@ -161,15 +289,96 @@ mod tests {
             "ssn",
             "pin",
             "user_pin",
+            "r#pin",
+            // The names the issue found recorded raw.
+            "pwd",
+            "pass",
+            "user_pass",
+            "passphrase",
+            "bearer",
+            "jwt",
+            "session_key",
+            "sessionid",
+            "otp",
+            "iban",
+            "account_number",
+            "cvv2",
+            "pincode",
+            "security_code",
+            "signing_key",
+            "access_key",
+            "mnemonic",
+            // camelCase, kebab-case and header forms.
+            "cardNumber",
+            "cardCvc",
+            "userPin",
+            "authToken",
+            "pinCode",
+            "x-api-key",
+            "X-Api-Key",
+            "XApiKey",
+            "APIKey",
+            "accountNumber",
+            "Proxy-Authorization",
+            "Set-Cookie",
+            // What a reviewer adds.
+            "session",
+            "sid",
+            "csrf",
+            "xsrf_token",
+            "signature",
+            "salt",
+            "totp",
+            "mfa_code",
+            "routing_number",
+            "passcode",
+            "secret_key",
+            "dsn",
+            "database.dsn",
+            "connection_string",
+            "connectionString",
         ] {
             assert!(is_secret_name(secret), "{secret} should be secret");
         }
         for plain in [
-            "company", "author", "discard", "pane", "spin", "pinned", "username", "amount",
+            "company",
+            "author",
+            "discard",
+            "pane",
+            "spin",
+            "pinned",
+            "username",
+            "amount",
             "order_id",
+            "passenger",
+            "compass",
+            "bypass",
+            "inside",
+            "footprint",
+            "considered",
+            "key",
+            "cache_key",
+            "api_version",
+            "account",
+            "number",
+            "salty",
+            "visit_count",
+            "",
         ] {
             assert!(!is_secret_name(plain), "{plain} should not be secret");
         }
+    }
+
+    #[test]
+    fn names_split_into_words() {
+        let words = |name| name_words(name).collect::<Vec<_>>();
+        assert_eq!(words("cardNumber"), ["card", "Number"]);
+        assert_eq!(words("X-Api-Key"), ["X", "Api", "Key"]);
+        assert_eq!(words("APIKey"), ["API", "Key"]);
+        assert_eq!(words("user_pass.v2"), ["user", "pass", "v2"]);
+        assert_eq!(words("cvv2"), ["cvv2"]);
+        assert_eq!(words("  a  b "), ["a", "b"]);
+        assert!(words("__").is_empty());
     }
 
     #[test]

@@ -10,7 +10,7 @@
 use std::borrow::Cow;
 
 use observe_runtime::names::is_secret_name;
-use observe_runtime::redact::{REDACTED, scrub};
+use observe_runtime::redact::{REDACTED, is_card_number, scrub};
 use opentelemetry::trace::Status;
 use opentelemetry::{Array, Context, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
@@ -44,7 +44,8 @@ pub fn scrub_json(key: Option<&str>, value: &mut Json) {
         Json::Number(number) => {
             // Only whole numbers can be card numbers (a float's fraction
             // digits are not).
-            if !number.is_f64() && number_is_secret(&number.to_string()) {
+            let card = number.as_u64().map(u128::from).is_some_and(is_card_number);
+            if card {
                 *value = Json::String(REDACTED.to_owned());
             }
         }
@@ -56,9 +57,10 @@ pub fn scrub_json(key: Option<&str>, value: &mut Json) {
     }
 }
 
-/// A number that reads as a card number (13 to 19 digits, Luhn-valid).
-fn number_is_secret(digits: &str) -> bool {
-    digits.len() >= 13 && matches!(scrub(digits), Cow::Owned(_))
+fn scrub_string(text: &mut StringValue) {
+    if let Cow::Owned(clean) = scrub(text.as_str()) {
+        *text = StringValue::from(clean);
+    }
 }
 
 /// Scrubs an OpenTelemetry attribute in place.
@@ -68,20 +70,17 @@ pub fn scrub_attribute(attribute: &mut KeyValue) {
         return;
     }
     match &mut attribute.value {
-        Value::String(text) => {
-            if let Cow::Owned(clean) = scrub(text.as_str()) {
-                *text = StringValue::from(clean);
-            }
-        }
-        Value::I64(number) if number_is_secret(&number.to_string()) => {
+        Value::String(text) => scrub_string(text),
+        Value::I64(number) if u128::try_from(*number).is_ok_and(is_card_number) => {
             attribute.value = Value::String(StringValue::from(REDACTED));
         }
-        Value::Array(Array::String(items)) => {
-            for text in items.iter_mut() {
-                if let Cow::Owned(clean) = scrub(text.as_str()) {
-                    *text = StringValue::from(clean);
-                }
-            }
+        Value::Array(Array::String(items)) => items.iter_mut().for_each(scrub_string),
+        Value::Array(Array::I64(items))
+            if items
+                .iter()
+                .any(|n| u128::try_from(*n).is_ok_and(is_card_number)) =>
+        {
+            attribute.value = Value::String(StringValue::from(REDACTED));
         }
         _ => {}
     }
@@ -156,16 +155,27 @@ mod tests {
             "user": "ann",
             "body": "{\"card_number\": \"x\", \"note\": \"4111 1111 1111 1111\"}",
             "amount": 4111111111111111u64,
-            "nested": {"api_key": "k-1"},
+            "nested": {"api_key": "k-1", "pinCode": "2468", "x-api-key": "k-2"},
+            "debug": "Req { body: \"{\\\"password\\\":\\\"hunter2\\\"}\" }",
+            "cards": [4111111111111111u64, 42],
             "span_id": "1234567812345670",
             "duration_ms": 18.012345678901234,
         });
         scrub_json(None, &mut line);
         let text = line.to_string();
-        for leaked in ["abcdefghijklmnop", "hunter2", "\"pin\":1234", "4111", "k-1"] {
+        for leaked in [
+            "abcdefghijklmnop",
+            "hunter2",
+            "\"pin\":1234",
+            "4111",
+            "k-1",
+            "k-2",
+            "2468",
+        ] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }
         assert_eq!(line["user"], "ann");
+        assert_eq!(line["cards"][1], 42);
         assert_eq!(line["span_id"], "1234567812345670");
         assert!(
             line["duration_ms"].is_f64(),
@@ -180,12 +190,15 @@ mod tests {
             KeyValue::new("query", "a=1&token=t0k3n"),
             KeyValue::new("card", 4111111111111111i64),
             KeyValue::new("route", "/orders/{id}"),
+            KeyValue::new("userPin", "2468"),
+            KeyValue::new("db", "postgres://app:hunter2@db/prod"),
         ];
         attributes.iter_mut().for_each(scrub_attribute);
         let text = format!("{attributes:?}");
-        for leaked in ["dXNlcjpwYXNz", "t0k3n", "4111"] {
+        for leaked in ["dXNlcjpwYXNz", "t0k3n", "4111", "2468", "hunter2"] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }
         assert!(text.contains("/orders/{id}"));
+        assert!(text.contains("postgres://app:[REDACTED]@db/prod"), "{text}");
     }
 }

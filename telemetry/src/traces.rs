@@ -229,7 +229,8 @@ impl<E> QuietExporter<E> {
     fn new(inner: E, endpoint: String) -> Self {
         QuietExporter {
             inner,
-            endpoint,
+            // Printed in warnings: never with the password of its user-info.
+            endpoint: observe_runtime::redact::scrub(&endpoint).into_owned(),
             failing: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -253,7 +254,7 @@ impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
                     tracing::warn!(
                         target: "observe_telemetry",
                         endpoint = %self.endpoint,
-                        error = %error,
+                        error = %observe_runtime::redact::scrub(&error.to_string()),
                         dropped_spans = count,
                         "OTLP trace export failed; spans are dropped while the endpoint is unreachable (this warning is not repeated until it recovers)"
                     );

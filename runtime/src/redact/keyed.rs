@@ -1,0 +1,265 @@
+//! Values after a secret-named key, in every syntax a program prints
+//! key-value data in: `Debug` (`password: "x"`), JSON and escaped JSON
+//! (`\"password\":\"x\"`), Python/Ruby (`'password': 'x'`,
+//! `password => "x"`), pairs (`("password", "x")`), `key=value` and query
+//! strings (also `%3D`), XML/HTML (`<password>x</password>`), and HTTP
+//! header lines (`Authorization: Bearer x`: the whole header value).
+
+use observe_attr::names::is_secret_name;
+
+use super::REDACTED;
+use super::scrub::{AUTH_SCHEMES, Hit, run_len};
+
+/// Header names whose whole value is a credential (a cookie header's every
+/// cookie, an authorization header's scheme and credential).
+const CREDENTIAL_HEADERS: &[&str] = &[
+    "authorization",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+/// Values that hide nothing, left as they are (which also keeps scrubbing
+/// idempotent).
+const EMPTY_VALUES: &[&str] = &["None", "null", "nil", "\"\"", "''"];
+
+fn is_key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// How the value after a key is delimited.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Context {
+    /// `key: value`, `key=value`...
+    Plain,
+    /// `<key>value</key>`: up to the next tag.
+    Element,
+    /// A credential header's value: up to the end of the line.
+    HeaderLine,
+}
+
+/// The secret value after the key starting at `i`, if the word there is a
+/// secret name followed by a key-value separator.
+pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
+    let bytes = text.as_bytes();
+    let key_end = i + run_len(bytes, i, is_key_byte);
+    let key = &text[i..key_end];
+    let open = quote_before(bytes, i);
+    let mut pos = key_end;
+    if let Some(quote) = open {
+        let quote = &bytes[quote.0..i];
+        if !bytes[pos..].starts_with(quote) {
+            return None;
+        }
+        pos += quote.len();
+    }
+    let header = CREDENTIAL_HEADERS
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(key));
+    let spaces = run_len(bytes, pos, |b| b == b' ' || b == b'\t');
+    pos += spaces;
+    let mut context = Context::Plain;
+    let rest = &bytes[pos..];
+    if open.is_none() && i > 0 && bytes[i - 1] == b'<' {
+        // `<key>` or `<key attr="...">`, not `<key/>`.
+        let close = run_len(bytes, pos, |b| b != b'>' && b != b'<' && b != b'\n');
+        if bytes.get(pos + close) != Some(&b'>') || (close > 0 && bytes[pos + close - 1] == b'/') {
+            return None;
+        }
+        pos += close + 1;
+        context = Context::Element;
+    } else if rest.starts_with(b"=>") {
+        pos += 2;
+    } else if rest.first() == Some(&b':') && rest.get(1) != Some(&b':') {
+        pos += 1;
+        if header {
+            context = Context::HeaderLine;
+        }
+    } else if rest.first() == Some(&b'=') && rest.get(1) != Some(&b'=') {
+        pos += 1;
+    } else if rest.len() >= 3
+        && rest[0] == b'%'
+        && matches!(&rest[1..3], b"3D" | b"3d" | b"3A" | b"3a")
+    {
+        pos += 3;
+    } else if rest.first() == Some(&b',')
+        && open.is_some_and(|(quote_start, _)| {
+            quote_start > 0 && matches!(bytes[quote_start - 1], b'(' | b'[')
+        })
+    {
+        // `("password", "hunter2")`
+        pos += 1;
+    } else if header && spaces > 0 && next_word_is_scheme(bytes, pos) {
+        // `Authorization Bearer x`: a header line without its colon.
+        context = Context::HeaderLine;
+    } else {
+        return None;
+    }
+    if !is_secret_name(key) {
+        return None;
+    }
+    if context != Context::Element {
+        pos += run_len(bytes, pos, |b| b == b' ' || b == b'\t');
+    }
+    let start = pos;
+    let (end, quote) = value_end(bytes, start, context);
+    if end <= start {
+        return None;
+    }
+    let value = &text[start..end];
+    if value[quote..].starts_with(REDACTED) || EMPTY_VALUES.contains(&value) {
+        return None;
+    }
+    Some(Hit { start, end, quote })
+}
+
+/// The quote right before the key at `i` (`"`, `'`, or an escaped quote such
+/// as `\"` or `\\\"`): its start, and the quote byte.
+fn quote_before(bytes: &[u8], i: usize) -> Option<(usize, u8)> {
+    let quote = *bytes.get(i.checked_sub(1)?)?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let mut start = i - 1;
+    while start > 0 && bytes[start - 1] == b'\\' {
+        start -= 1;
+    }
+    Some((start, quote))
+}
+
+fn next_word_is_scheme(bytes: &[u8], pos: usize) -> bool {
+    let word = run_len(bytes, pos, |b| b.is_ascii_alphabetic());
+    AUTH_SCHEMES
+        .iter()
+        .any(|s| s.as_bytes().eq_ignore_ascii_case(&bytes[pos..pos + word]))
+}
+
+/// The end of the value starting at `start`, and the length of its quote
+/// (kept around the marker): a quoted string (escaped quotes too), a
+/// bracketed group (with an optional leading name, as in `Some(..)`), the
+/// rest of a header line, an element's text, or a bare token. An
+/// unterminated value runs to the end of the text (a cut value is still
+/// masked).
+fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
+    let Some(&first) = bytes.get(start) else {
+        return (start, 0);
+    };
+    if context == Context::Element {
+        return (start + run_len(bytes, start, |b| b != b'<'), 0);
+    }
+    let backslashes = run_len(bytes, start, |b| b == b'\\');
+    if let Some(&quote @ (b'"' | b'\'')) = bytes.get(start + backslashes) {
+        let quote_len = backslashes + 1;
+        return (quoted_end(bytes, start, quote_len, quote), quote_len);
+    }
+    if backslashes > 0 {
+        return (start, 0);
+    }
+    if context == Context::HeaderLine {
+        return (line_end(bytes, start), 0);
+    }
+    if matches!(first, b'(' | b'[' | b'{') {
+        return (balanced_end(bytes, start), 0);
+    }
+    let name = run_len(bytes, start, |b| {
+        b.is_ascii_alphanumeric() || b == b'_' || b == b':'
+    });
+    let group_at =
+        if bytes.get(start + name) == Some(&b' ') && bytes.get(start + name + 1) == Some(&b'{') {
+            start + name + 1
+        } else {
+            start + name
+        };
+    if name > 0 && matches!(bytes.get(group_at), Some(b'(' | b'[' | b'{')) {
+        return (balanced_end(bytes, group_at), 0);
+    }
+    let mut pos = start;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        if b.is_ascii_whitespace()
+            || matches!(
+                b,
+                b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'' | b'<' | b'>' | b'\\'
+            )
+            || bytes[pos..].starts_with(b"%26")
+        {
+            break;
+        }
+        pos += 1;
+    }
+    (pos, 0)
+}
+
+/// The end (past the closing quote) of the string opening at `start` with
+/// `quote_len - 1` backslashes and `quote`. Plain quotes honour backslash
+/// escapes; an escaped quote ends at the next same escaped quote.
+fn quoted_end(bytes: &[u8], start: usize, quote_len: usize, quote: u8) -> usize {
+    let mut pos = start + quote_len;
+    if quote_len == 1 {
+        while pos < bytes.len() {
+            match bytes[pos] {
+                b'\\' => pos += 2,
+                b if b == quote => return pos + 1,
+                _ => pos += 1,
+            }
+        }
+        return bytes.len();
+    }
+    let close = &bytes[start..start + quote_len];
+    while pos + quote_len <= bytes.len() {
+        if &bytes[pos..pos + quote_len] == close && bytes[pos - 1] != b'\\' {
+            return pos + quote_len;
+        }
+        pos += 1;
+    }
+    bytes.len()
+}
+
+/// The end of a header value: a line break, or an escaped one (`\r`, `\n`
+/// in `Debug` text). Quotes do not end it: a header value may hold them
+/// (`Digest username="a", response="…"`).
+fn line_end(bytes: &[u8], start: usize) -> usize {
+    let mut pos = start;
+    while pos < bytes.len() {
+        match bytes[pos] {
+            b'\r' | b'\n' => break,
+            b'\\' if matches!(bytes.get(pos + 1), Some(b'r' | b'n')) => break,
+            _ => pos += 1,
+        }
+    }
+    // Trailing spaces are not part of the value.
+    while pos > start && bytes[pos - 1] == b' ' {
+        pos -= 1;
+    }
+    pos
+}
+
+fn balanced_end(bytes: &[u8], open_at: usize) -> usize {
+    let mut depth = 0usize;
+    let mut pos = open_at;
+    let mut in_string = false;
+    while pos < bytes.len() {
+        let b = bytes[pos];
+        if in_string {
+            match b {
+                b'\\' => pos += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b'(' | b'[' | b'{' => depth += 1,
+                b')' | b']' | b'}' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        return pos + 1;
+                    }
+                }
+                _ => {}
+            }
+        }
+        pos += 1;
+    }
+    bytes.len()
+}

@@ -1,0 +1,210 @@
+//! The scrubber's single pass: at each word start, the detectors of the
+//! other modules get one look; the first that recognises a secret says
+//! which bytes to replace.
+
+use std::borrow::Cow;
+
+use super::REDACTED;
+use super::{formats, keyed, numbers};
+
+/// Bytes `start..end` of the text are a secret. The value's own quote
+/// (`"`, `'`, `\"`...), `quote` bytes long at both ends, is kept around
+/// the marker so the surrounding syntax stays valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    pub quote: usize,
+}
+
+impl Hit {
+    pub fn bare(start: usize, end: usize) -> Self {
+        Hit {
+            start,
+            end,
+            quote: 0,
+        }
+    }
+}
+
+/// Masks secrets in free text, replacing each with `[REDACTED]`:
+/// - the value after a secret-named key (see
+///   [`is_secret_name`](observe_attr::names::is_secret_name)) in `Debug`
+///   (`password: "x"`, `pin: Some(1234)`), JSON (also escaped inside a
+///   string), Python/Ruby dicts, `("key", value)` pairs, `key => value`,
+///   `key=value`, `key: value`, XML/HTML elements, and query strings (also
+///   percent-encoded);
+/// - HTTP credentials: the whole value after an `Authorization`,
+///   `Proxy-Authorization`, `Cookie` or `Set-Cookie` header name, and a
+///   token68 credential of 16 or more characters after `Bearer`, `Basic`,
+///   `Token`, `Digest` or `Negotiate`;
+/// - the password of URL user-info (`scheme://user:pass@host`);
+/// - JSON Web Tokens, PEM private key blocks, and vendor tokens with a
+///   known prefix (AWS, GitHub, GitLab, Slack, Stripe, Google, OpenAI-style
+///   `sk-`, npm, Hugging Face);
+/// - card numbers (13 to 19 digits, issuer prefix, Luhn check; any
+///   grouping by spaces, dashes or dots), US SSNs (`123-45-6789`) and IBANs
+///   (mod-97 checksum).
+///
+/// Returns the input unchanged (borrowed) when there was nothing to mask.
+/// Scrubbing scrubbed text changes nothing.
+pub fn scrub(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let mut out: Option<String> = None;
+    // Bytes of `text` already copied to `out` (or judged clean).
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let Some(hit) = secret_at(text, i).map(|hit| widened(bytes, hit)) else {
+            i += 1;
+            continue;
+        };
+        debug_assert!(hit.start >= copied && hit.end > hit.start);
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+        let quote = &text[hit.start..hit.start + hit.quote];
+        out.push_str(&text[copied..hit.start]);
+        out.push_str(quote);
+        out.push_str(REDACTED);
+        out.push_str(quote);
+        copied = hit.end;
+        i = hit.end;
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+    }
+}
+
+/// The secret the detectors find at byte `i`, if any. Detectors only look
+/// at the start of a word, so ordinary text costs a byte comparison or two
+/// per byte.
+fn secret_at(text: &str, i: usize) -> Option<Hit> {
+    let bytes = text.as_bytes();
+    let b = bytes[i];
+    if b == b'-' {
+        return formats::pem_block_at(bytes, i).map(|end| Hit::bare(i, end));
+    }
+    if !b.is_ascii_alphanumeric() {
+        return None;
+    }
+    let prev = i.checked_sub(1).map(|p| bytes[p]);
+    let after_escape = after_percent_escape(bytes, i);
+    if prev.is_some_and(|p| p.is_ascii_alphanumeric()) && !after_escape {
+        return None;
+    }
+    if b.is_ascii_digit()
+        && let Some(end) = numbers::card_or_ssn_at(bytes, i)
+    {
+        return Some(Hit::bare(i, end));
+    }
+    if let Some(end) = formats::token_at(bytes, i).or_else(|| numbers::iban_at(bytes, i)) {
+        return Some(Hit::bare(i, end));
+    }
+    if b.is_ascii_alphabetic()
+        && let Some(hit) = url_password_at(bytes, i).or_else(|| scheme_credential_at(bytes, i))
+    {
+        return Some(hit);
+    }
+    // A key is a whole identifier: `x-api-key`, not its `api-key` tail.
+    if !prev.is_some_and(|p| p == b'_' || p == b'-') || after_escape {
+        return keyed::value_after_key(text, i);
+    }
+    None
+}
+
+/// A hit grown to cover a secret that starts inside it and runs past its
+/// end: a PEM block after a header name (`Authorization: -----BEGIN …`),
+/// a grouped card number or IBAN as a bare value (`pin=4111 1111 …`).
+fn widened(bytes: &[u8], mut hit: Hit) -> Hit {
+    if hit.quote == 0 {
+        let start = hit.start;
+        let grouped = numbers::card_or_ssn_at(bytes, start)
+            .or_else(|| numbers::iban_at(bytes, start))
+            .filter(|_| bytes[start].is_ascii_alphanumeric());
+        if let Some(end) = grouped {
+            hit.end = hit.end.max(end);
+        }
+    }
+    if let Some(begin) = (hit.start..hit.end).find(|&p| bytes[p..].starts_with(formats::PEM_BEGIN))
+        && let Some(end) = formats::pem_block_at(bytes, begin)
+    {
+        hit.end = hit.end.max(end);
+    }
+    hit
+}
+
+/// Whether byte `i` follows a percent-escape (`%26password`), which starts
+/// a word in URL-encoded text although a hex digit precedes it.
+fn after_percent_escape(bytes: &[u8], i: usize) -> bool {
+    i >= 3
+        && bytes[i - 3] == b'%'
+        && bytes[i - 2].is_ascii_hexdigit()
+        && bytes[i - 1].is_ascii_hexdigit()
+}
+
+/// Bytes a token68 credential (RFC 7235) or a token run is made of.
+pub(super) fn is_token68_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'+' | b'/' | b'=')
+}
+
+/// The length of the run of bytes satisfying `ok` from `start`.
+pub(super) fn run_len(bytes: &[u8], start: usize, ok: impl Fn(u8) -> bool) -> usize {
+    bytes
+        .get(start..)
+        .map_or(0, |rest| rest.iter().take_while(|&&b| ok(b)).count())
+}
+
+/// The authentication schemes whose credential follows after a space.
+pub(super) const AUTH_SCHEMES: &[&str] = &["bearer", "basic", "token", "digest", "negotiate"];
+
+/// The shortest credential masked after a scheme word alone: shorter runs
+/// are prose (`Basic plan`, `Token ring`).
+const MIN_SCHEME_CREDENTIAL: usize = 16;
+
+/// `Bearer <token68>` without a header name: the credential, when it is
+/// long enough to be one.
+fn scheme_credential_at(bytes: &[u8], i: usize) -> Option<Hit> {
+    let word = run_len(bytes, i, |b| b.is_ascii_alphabetic());
+    if !AUTH_SCHEMES
+        .iter()
+        .any(|s| s.as_bytes().eq_ignore_ascii_case(&bytes[i..i + word]))
+    {
+        return None;
+    }
+    let spaces = run_len(bytes, i + word, |b| b == b' ' || b == b'\t');
+    if spaces == 0 {
+        return None;
+    }
+    let start = i + word + spaces;
+    let len = run_len(bytes, start, is_token68_byte);
+    (len >= MIN_SCHEME_CREDENTIAL).then_some(Hit::bare(start, start + len))
+}
+
+/// `scheme://user:password@host`: the password (the user stays). User-info
+/// without a password is masked when it is long enough to be a token
+/// (`https://<token>@host`).
+fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
+    let scheme = run_len(bytes, i, |b| {
+        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')
+    });
+    let authority = i + scheme;
+    if !bytes[authority..].starts_with(b"://") {
+        return None;
+    }
+    let authority = authority + 3;
+    let len = run_len(bytes, authority, |b| {
+        !(b.is_ascii_whitespace()
+            || matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\'))
+    });
+    let info = &bytes[authority..authority + len];
+    let at = info.iter().rposition(|&b| b == b'@')?;
+    let (start, end) = match info[..at].iter().position(|&b| b == b':') {
+        Some(colon) => (authority + colon + 1, authority + at),
+        None if at >= 20 => (authority, authority + at),
+        None => return None,
+    };
+    (end > start && &bytes[start..end] != REDACTED.as_bytes()).then_some(Hit::bare(start, end))
+}
