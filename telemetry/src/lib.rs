@@ -114,7 +114,7 @@ impl Telemetry {
             }
         };
 
-        let sink = Arc::new(logs::LineSink {
+        let sink = logs::LineSink {
             writer: settings.log_writer.clone(),
             format: settings.log_format,
             colour: settings.colour,
@@ -122,7 +122,7 @@ impl Telemetry {
             environment: settings.environment.clone(),
             version: settings.service_version.clone(),
             recorder: recorder.clone(),
-        });
+        };
         let subscriber = Registry::default()
             .with(
                 tracing_opentelemetry::layer()

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
-use opentelemetry::trace::SpanId;
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
@@ -71,17 +71,61 @@ struct Inner {
     state: Mutex<State>,
 }
 
+/// Traces are keyed by their id as a number: no hex text per span or line.
+type Key = u128;
+
+fn key_of(trace_id: TraceId) -> Key {
+    u128::from_be_bytes(trace_id.to_bytes())
+}
+
+fn parse_key(trace_id: &str) -> Option<Key> {
+    (trace_id.len() == 32)
+        .then(|| u128::from_str_radix(trace_id, 16).ok())
+        .flatten()
+}
+
 #[derive(Debug, Default)]
 struct State {
-    pending: HashMap<String, Pending>,
+    pending: HashMap<Key, Pending>,
     kept: VecDeque<RecordedTrace>,
+    /// Where each kept trace is: its sequence number, `kept_base` being
+    /// the front's (so a late span or line finds its trace without a scan).
+    kept_index: HashMap<Key, u64>,
+    kept_base: u64,
     last_sweep: Option<Instant>,
     dropped: u64,
 }
 
+impl State {
+    fn kept_mut(&mut self, key: Key) -> Option<&mut RecordedTrace> {
+        let sequence = *self.kept_index.get(&key)?;
+        let index = sequence.checked_sub(self.kept_base)?;
+        self.kept.get_mut(usize::try_from(index).ok()?)
+    }
+
+    fn push_kept(&mut self, key: Key, trace: RecordedTrace, capacity: usize) {
+        if self.kept.len() >= capacity
+            && let Some(oldest) = self.kept.pop_front()
+        {
+            let sequence = self.kept_base;
+            self.kept_base += 1;
+            if let Some(oldest_key) = parse_key(&oldest.trace_id)
+                && self.kept_index.get(&oldest_key) == Some(&sequence)
+            {
+                self.kept_index.remove(&oldest_key);
+            }
+        }
+        self.kept_index
+            .insert(key, self.kept_base + self.kept.len() as u64);
+        self.kept.push_back(trace);
+    }
+}
+
+/// A trace still gathering: its spans as the SDK handed them over
+/// (already scrubbed), converted only if the trace is kept.
 #[derive(Debug)]
 struct Pending {
-    spans: Vec<SpanRecord>,
+    spans: Vec<SpanData>,
     logs: Vec<String>,
     first_seen: Instant,
     last_seen: Instant,
@@ -118,70 +162,81 @@ impl FlightRecorder {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a (scrubbed) log line of the trace `trace_id`.
+    /// Adds a (scrubbed) log line of the trace `trace_id` (32 hex digits).
     pub fn add_log(&self, trace_id: &str, line: &str) {
+        if let Some(key) = parse_key(trace_id) {
+            self.add_log_key(key, line);
+        }
+    }
+
+    /// Adds a (scrubbed) log line of the trace `trace_id`.
+    pub(crate) fn add_log_line(&self, trace_id: TraceId, line: &str) {
+        self.add_log_key(key_of(trace_id), line);
+    }
+
+    fn add_log_key(&self, key: Key, line: &str) {
         let config = &self.inner.config;
         let mut state = self.state();
-        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+        if let Some(kept) = state.kept_mut(key) {
             if kept.logs.len() < config.max_logs_per_trace {
                 kept.logs.push(line.to_owned());
             }
             return;
         }
-        let pending = self.pending_entry(&mut state, trace_id);
+        let pending = self.pending_entry(&mut state, key);
         if pending.logs.len() < config.max_logs_per_trace {
             pending.logs.push(line.to_owned());
         }
     }
 
-    fn pending_entry<'s>(&self, state: &'s mut State, trace_id: &str) -> &'s mut Pending {
-        if !state.pending.contains_key(trace_id)
-            && state.pending.len() >= self.inner.config.max_pending
+    fn pending_entry<'s>(&self, state: &'s mut State, key: Key) -> &'s mut Pending {
+        if !state.pending.contains_key(&key) && state.pending.len() >= self.inner.config.max_pending
         {
             // Full: settle the oldest trace now rather than grow.
             if let Some(oldest) = state
                 .pending
                 .iter()
                 .min_by_key(|(_, pending)| pending.first_seen)
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| *id)
             {
-                self.settle(state, &oldest);
+                self.settle(state, oldest);
             }
         }
         let now = Instant::now();
-        let pending = state
-            .pending
-            .entry(trace_id.to_owned())
-            .or_insert_with(|| Pending {
-                spans: Vec::new(),
-                logs: Vec::new(),
-                first_seen: now,
-                last_seen: now,
-            });
+        let pending = state.pending.entry(key).or_insert_with(|| Pending {
+            spans: Vec::new(),
+            logs: Vec::new(),
+            first_seen: now,
+            last_seen: now,
+        });
         pending.last_seen = now;
         pending
     }
 
     /// Records a finished span.
     pub fn record_span(&self, span: &SpanData) {
-        let record = SpanRecord::from_span_data(span);
-        let trace_id = span.span_context.trace_id().to_string();
+        self.record_owned_span(span.clone());
+    }
+
+    /// Records a finished span the caller hands over.
+    fn record_owned_span(&self, span: SpanData) {
+        let key = key_of(span.span_context.trace_id());
         let is_root = span.parent_span_id == SpanId::INVALID;
         let config = &self.inner.config;
         let mut state = self.state();
-        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+        if let Some(kept) = state.kept_mut(key) {
             // A late span of a trace already kept.
             if kept.spans.len() < config.max_spans_per_trace {
-                kept.spans.push(record);
+                kept.spans.push(SpanRecord::from_span_data(&span));
                 kept.refresh(&self.inner.default_service);
             }
         } else {
-            let pending = self.pending_entry(&mut state, &trace_id);
+            let pending = self.pending_entry(&mut state, key);
             if pending.spans.len() < config.max_spans_per_trace {
-                pending.spans.push(record);
+                pending.spans.push(span);
             }
             if is_root {
-                self.settle(&mut state, &trace_id);
+                self.settle(&mut state, key);
             }
         }
         self.sweep(&mut state, false);
@@ -200,45 +255,49 @@ impl FlightRecorder {
         }
         state.last_sweep = Some(now);
         let grace = self.inner.config.grace;
-        let quiet: Vec<String> = state
+        let quiet: Vec<Key> = state
             .pending
             .iter()
             .filter(|(_, pending)| all || now.duration_since(pending.last_seen) >= grace)
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| *id)
             .collect();
-        for trace_id in quiet {
-            self.settle(state, &trace_id);
+        for key in quiet {
+            self.settle(state, key);
         }
     }
 
     /// Decides whether the pending trace is kept.
-    fn settle(&self, state: &mut State, trace_id: &str) {
-        let Some(pending) = state.pending.remove(trace_id) else {
+    fn settle(&self, state: &mut State, key: Key) {
+        let Some(pending) = state.pending.remove(&key) else {
             return;
         };
         if pending.spans.is_empty() {
             return;
         }
-        let mut trace = RecordedTrace::new(trace_id.to_owned(), pending.spans, pending.logs);
-        trace.refresh(&self.inner.default_service);
-        let reason = if trace.has_error() {
-            Some(KeepReason::Error)
-        } else if trace.is_slow() {
-            Some(KeepReason::Slow)
-        } else if sampled(trace_id, self.inner.config.sample_rate) {
-            Some(KeepReason::Sampled)
+        let trace_id = format!("{key:032x}");
+        // Most traces are dropped: decide on the spans as handed over, and
+        // convert only the ones kept.
+        let error = pending.spans.iter().any(model::span_data_is_error);
+        let slow = !error && pending.spans.iter().any(model::span_data_is_slow);
+        let reason = if error {
+            KeepReason::Error
+        } else if slow {
+            KeepReason::Slow
+        } else if sampled(&trace_id, self.inner.config.sample_rate) {
+            KeepReason::Sampled
         } else {
-            None
-        };
-        let Some(reason) = reason else {
             state.dropped += 1;
             return;
         };
+        let spans = pending
+            .spans
+            .iter()
+            .map(SpanRecord::from_span_data)
+            .collect();
+        let mut trace = RecordedTrace::new(trace_id, spans, pending.logs);
+        trace.refresh(&self.inner.default_service);
         trace.keep_reason = reason;
-        if state.kept.len() >= self.inner.config.capacity {
-            state.kept.pop_front();
-        }
-        state.kept.push_back(trace);
+        state.push_kept(key, trace, self.inner.config.capacity);
     }
 
     /// Settles every pending trace now (e.g. before printing a report).
@@ -309,7 +368,7 @@ impl SpanProcessor for FlightRecorder {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        self.record_span(&span);
+        self.record_owned_span(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
