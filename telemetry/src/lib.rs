@@ -24,6 +24,7 @@ mod logs;
 pub mod metrics;
 pub mod redaction;
 mod traces;
+mod verdicts;
 
 use std::sync::Arc;
 

@@ -12,7 +12,6 @@
 //! allocate once the buffers have grown.
 
 mod fields;
-mod verdicts;
 
 use std::cell::RefCell;
 use std::io::Write as _;
@@ -28,8 +27,8 @@ use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
+use crate::verdicts::{self, Verdict};
 use fields::{Entry, FieldWriter, SpanFields, write_json_str};
-use verdicts::Verdict;
 
 /// The keys written first, in this order, on every line.
 const LEADING_KEYS: [&str; 9] = [
@@ -309,7 +308,7 @@ impl FieldWriter<'_> {
         self.push(key, |out, verdict| match verdict {
             Verdict::Secret => write_json_str(out, observe_runtime::redact::REDACTED),
             Verdict::Trusted => write_json_str(out, value),
-            Verdict::Scrub => write_json_str(out, &observe_runtime::redact::scrub(value)),
+            Verdict::Scrub => write_json_str(out, &verdicts::scrub_memo(value)),
         });
     }
 

@@ -15,7 +15,7 @@ use std::fmt::{self, Write as _};
 use observe_runtime::redact::{REDACTED, scrub};
 use tracing::field::{Field, Visit};
 
-use super::verdicts::{self, Verdict};
+use crate::verdicts::{self, Verdict, scrub_memo};
 
 /// Where one field's fragment lies in its buffer, and how much it counts
 /// when several sources (the event, each enclosing span) name the same key.
@@ -70,7 +70,7 @@ fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
     match verdict {
         Verdict::Trusted => write_json_str(out, text),
         Verdict::Secret => write_json_str(out, REDACTED),
-        Verdict::Scrub => match scrub(text) {
+        Verdict::Scrub => match scrub_memo(text) {
             Cow::Borrowed(clean) => write_json_str(out, clean),
             Cow::Owned(clean) => write_json_str(out, &clean),
         },
