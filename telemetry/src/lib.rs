@@ -99,9 +99,10 @@ impl Telemetry {
         let (trace_filter, trace_reload) = reload::Layer::new(guard::env_filter(&directives)?);
 
         let recorder = settings.flight_recorder.enabled.then(|| {
-            FlightRecorder::new(
+            FlightRecorder::redacting(
                 settings.flight_recorder.clone(),
                 settings.service_name.clone(),
+                traces::scrub_span_memo,
             )
         });
         let traces = match traces::build(&settings, recorder.as_ref()) {

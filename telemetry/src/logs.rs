@@ -28,7 +28,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
 use crate::verdicts::{self, Verdict};
-use fields::{Entry, FieldWriter, SpanFields, write_json_str};
+use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
 
 /// The keys written first, in this order, on every line.
 const LEADING_KEYS: [&str; 9] = [
@@ -114,7 +114,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = SpanFields::default();
+        let mut fields = SpanFields::new();
         with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
         fields::set_span_name(&mut fields, attrs.metadata().name());
         span.extensions_mut().insert(fields);
@@ -246,7 +246,7 @@ impl LogLayer {
                 line.push(b',');
             }
             first = false;
-            write_json_str(line, entry.key);
+            write_json_key(line, entry.key);
             line.push(b':');
             line.extend_from_slice(entry.bytes(values));
         };

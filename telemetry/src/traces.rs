@@ -5,14 +5,15 @@
 //! - an OTLP batch exporter when an endpoint is set, behind redaction, a
 //!   sampled-only gate and a wrapper that turns a failing endpoint into one
 //!   warning (the batch queue bounds memory and drops when full);
-//! - the flight recorder, also behind redaction.
+//! - the flight recorder, which redacts what it stores (the spans of the
+//!   traces it drops at their root are never stored, nor redacted).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, TraceId, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
@@ -64,7 +65,8 @@ pub(crate) fn build(
         builder = builder.with_span_processor(Redacting(SampledOnly(batch)));
     }
     if let Some(recorder) = recorder {
-        builder = builder.with_span_processor(Redacting(recorder.clone()));
+        // It redacts what it stores itself (see `FlightRecorder::redacting`).
+        builder = builder.with_span_processor(recorder.clone());
     }
     let provider = builder.build();
     let tracer = provider.tracer("observe");
@@ -288,8 +290,8 @@ impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
     }
 }
 
-/// Scrubs each finished span before the processor behind it (the exporter
-/// or the flight recorder) sees it: what `redaction::RedactingProcessor`
+/// Scrubs each finished span before the exporter sees it: what
+/// `redaction::RedactingProcessor`
 /// does, with the rules' answers remembered (see `verdicts`). Every span
 /// carries the same keys and mostly the same values (file, module, thread,
 /// flow, function), which `scrub_span` would otherwise scan again each time.
@@ -302,19 +304,7 @@ impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
     }
 
     fn on_end(&self, mut span: SpanData) {
-        let mut attributes = std::mem::take(&mut span.attributes);
-        let mut events = std::mem::take(&mut span.events.events);
-        // The name and the status.
-        scrub_span(&mut span);
-        attributes.iter_mut().for_each(scrub_attribute_memo);
-        for event in &mut events {
-            if let Cow::Owned(clean) = scrub_memo(&event.name) {
-                event.name = Cow::Owned(clean);
-            }
-            event.attributes.iter_mut().for_each(scrub_attribute_memo);
-        }
-        span.attributes = attributes;
-        span.events.events = events;
+        scrub_span_memo(&mut span);
         self.0.on_end(span);
     }
 
@@ -328,6 +318,28 @@ impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
 
     fn set_resource(&mut self, resource: &Resource) {
         self.0.set_resource(resource);
+    }
+}
+
+/// `redaction::scrub_span` with the rules' answers remembered.
+pub(crate) fn scrub_span_memo(span: &mut SpanData) {
+    if let Cow::Owned(clean) = scrub_memo(&span.name) {
+        span.name = Cow::Owned(clean);
+    }
+    span.attributes.iter_mut().for_each(scrub_attribute_memo);
+    for event in span.events.events.iter_mut() {
+        if let Cow::Owned(clean) = scrub_memo(&event.name) {
+            event.name = Cow::Owned(clean);
+        }
+        event.attributes.iter_mut().for_each(scrub_attribute_memo);
+    }
+    if matches!(span.status, Status::Error { .. }) {
+        // The status text: `scrub_span` on what is left to scrub.
+        let attributes = std::mem::take(&mut span.attributes);
+        let events = std::mem::take(&mut span.events.events);
+        scrub_span(span);
+        span.attributes = attributes;
+        span.events.events = events;
     }
 }
 

@@ -1,8 +1,9 @@
 //! The flight recorder: recent completed traces kept in memory, so a
 //! developer can debug with no backend running.
 //!
-//! It is a span processor (it sees every finished span after redaction,
-//! including the ones head sampling keeps from the exporter) plus a log
+//! It is a span processor (it sees every finished span, including the
+//! ones head sampling keeps from the exporter, and under `init` redacts
+//! each one it stores) plus a log
 //! inbox fed by the log output. Spans and lines gather per trace id until
 //! the trace's root span ends (or, for a trace whose root lives in another
 //! process, until it has been quiet for a grace period). The trace is then
@@ -68,6 +69,9 @@ pub struct FlightRecorder {
 struct Inner {
     config: FlightRecorderConfig,
     default_service: String,
+    /// Redacts a span before it is stored (set by `init`; a recorder made
+    /// with [`FlightRecorder::new`] stores spans as it is given them).
+    scrub: Option<fn(&mut SpanData)>,
     state: Mutex<State>,
 }
 
@@ -141,8 +145,32 @@ impl FlightRecorder {
             inner: Arc::new(Inner {
                 config,
                 default_service: default_service.into(),
+                scrub: None,
                 state: Mutex::new(State::default()),
             }),
+        }
+    }
+
+    /// A recorder that redacts each span with `scrub` before storing it.
+    /// The root span of a trace that is dropped is never stored, so it is
+    /// never redacted either: whether to keep a trace reads only its
+    /// status, its `http.response.status_code` and its `slow` events, which
+    /// redaction leaves as they are.
+    pub(crate) fn redacting(
+        config: FlightRecorderConfig,
+        default_service: impl Into<String>,
+        scrub: fn(&mut SpanData),
+    ) -> Self {
+        let mut recorder = FlightRecorder::new(config, default_service);
+        if let Some(inner) = Arc::get_mut(&mut recorder.inner) {
+            inner.scrub = Some(scrub);
+        }
+        recorder
+    }
+
+    fn scrub(&self, span: &mut SpanData) {
+        if let Some(scrub) = self.inner.scrub {
+            scrub(span);
         }
     }
 
@@ -219,24 +247,42 @@ impl FlightRecorder {
     }
 
     /// Records a finished span the caller hands over.
-    fn record_owned_span(&self, span: SpanData) {
+    fn record_owned_span(&self, mut span: SpanData) {
         let key = key_of(span.span_context.trace_id());
         let is_root = span.parent_span_id == SpanId::INVALID;
         let config = &self.inner.config;
+        if !is_root {
+            // Stored whatever is decided later: redacted now, outside the lock.
+            self.scrub(&mut span);
+        }
         let mut state = self.state();
         if let Some(kept) = state.kept_mut(key) {
             // A late span of a trace already kept.
             if kept.spans.len() < config.max_spans_per_trace {
+                if is_root {
+                    self.scrub(&mut span);
+                }
                 kept.spans.push(SpanRecord::from_span_data(&span));
                 kept.refresh(&self.inner.default_service);
             }
+        } else if is_root {
+            // The root ends the trace: decide before redacting the root,
+            // which a dropped trace never stores.
+            let pending = state.pending.remove(&key);
+            let pending = match pending {
+                Some(pending) => pending,
+                None => Pending {
+                    spans: Vec::new(),
+                    logs: Vec::new(),
+                    first_seen: Instant::now(),
+                    last_seen: Instant::now(),
+                },
+            };
+            self.settle_pending(&mut state, key, pending, Some(span));
         } else {
             let pending = self.pending_entry(&mut state, key);
             if pending.spans.len() < config.max_spans_per_trace {
                 pending.spans.push(span);
-            }
-            if is_root {
-                self.settle(&mut state, key);
             }
         }
         self.sweep(&mut state, false);
@@ -268,33 +314,48 @@ impl FlightRecorder {
 
     /// Decides whether the pending trace is kept.
     fn settle(&self, state: &mut State, key: Key) {
-        let Some(pending) = state.pending.remove(&key) else {
-            return;
-        };
-        if pending.spans.is_empty() {
+        if let Some(pending) = state.pending.remove(&key) {
+            self.settle_pending(state, key, pending, None);
+        }
+    }
+
+    /// Decides whether a trace is kept: its stored spans and lines, and
+    /// its root when the root's end settles it (not yet redacted).
+    fn settle_pending(
+        &self,
+        state: &mut State,
+        key: Key,
+        pending: Pending,
+        mut root: Option<SpanData>,
+    ) {
+        if pending.spans.is_empty() && root.is_none() {
             return;
         }
-        let trace_id = format!("{key:032x}");
         // Most traces are dropped: decide on the spans as handed over, and
         // convert only the ones kept.
-        let error = pending.spans.iter().any(model::span_data_is_error);
-        let slow = !error && pending.spans.iter().any(model::span_data_is_slow);
-        let reason = if error {
+        let all = || pending.spans.iter().chain(root.as_ref());
+        let reason = if all().any(model::span_data_is_error) {
             KeepReason::Error
-        } else if slow {
+        } else if all().any(model::span_data_is_slow) {
             KeepReason::Slow
-        } else if sampled(&trace_id, self.inner.config.sample_rate) {
+        } else if sampled(key, self.inner.config.sample_rate) {
             KeepReason::Sampled
         } else {
             state.dropped += 1;
             return;
         };
-        let spans = pending
+        let mut spans: Vec<SpanRecord> = pending
             .spans
             .iter()
             .map(SpanRecord::from_span_data)
             .collect();
-        let mut trace = RecordedTrace::new(trace_id, spans, pending.logs);
+        if let Some(root) = &mut root
+            && spans.len() < self.inner.config.max_spans_per_trace
+        {
+            self.scrub(root);
+            spans.push(SpanRecord::from_span_data(root));
+        }
+        let mut trace = RecordedTrace::new(format!("{key:032x}"), spans, pending.logs);
         trace.refresh(&self.inner.default_service);
         trace.keep_reason = reason;
         state.push_kept(key, trace, self.inner.config.capacity);
@@ -356,11 +417,9 @@ impl FlightRecorder {
 
 /// Keeps a `rate` share of traces, decided by the (random) trace id so
 /// every service agrees.
-fn sampled(trace_id: &str, rate: f64) -> bool {
-    let low = trace_id
-        .get(16..)
-        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-        .unwrap_or(0);
+fn sampled(key: Key, rate: f64) -> bool {
+    // The low 64 bits: the last 16 hex digits of the id.
+    let low = key as u64;
     (low >> 11) as f64 / (1u64 << 53) as f64 <= rate
 }
 

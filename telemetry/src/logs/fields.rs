@@ -43,6 +43,15 @@ pub(crate) struct SpanFields {
 }
 
 impl SpanFields {
+    /// Room for a typical span's fields without growing.
+    pub(crate) fn new() -> Self {
+        SpanFields {
+            buffer: Vec::with_capacity(192),
+            entries: Vec::with_capacity(12),
+            dead: 0,
+        }
+    }
+
     /// Drops the bytes of replaced values once they outweigh the live ones.
     fn compact(&mut self) {
         if self.dead <= 256 || self.dead * 2 <= self.buffer.len() {
@@ -57,6 +66,18 @@ impl SpanFields {
         }
         self.buffer = buffer;
         self.dead = 0;
+    }
+}
+
+/// Writes a key as a JSON string: as is when nothing needs escaping (field
+/// names are identifiers).
+pub(crate) fn write_json_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json_str(out, key);
     }
 }
 
