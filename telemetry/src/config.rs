@@ -128,15 +128,14 @@ impl LogWriter {
         (LogWriter::new(logs.clone()), logs)
     }
 
-    pub(crate) fn write_line(&self, line: &str) {
+    /// Writes one finished line (its newline included) in one call.
+    pub(crate) fn write_all(&self, bytes: &[u8]) {
         let mut writer = self
             .0
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         // A log line that cannot be written has nowhere better to go.
-        let _ = writer
-            .write_all(line.as_bytes())
-            .and_then(|()| writer.write_all(b"\n"));
+        let _ = writer.write_all(bytes);
         let _ = writer.flush();
     }
 }

@@ -24,6 +24,7 @@ mod logs;
 pub mod metrics;
 pub mod redaction;
 mod traces;
+mod verdicts;
 
 use std::sync::Arc;
 
@@ -98,9 +99,10 @@ impl Telemetry {
         let (trace_filter, trace_reload) = reload::Layer::new(guard::env_filter(&directives)?);
 
         let recorder = settings.flight_recorder.enabled.then(|| {
-            FlightRecorder::new(
+            FlightRecorder::redacting(
                 settings.flight_recorder.clone(),
                 settings.service_name.clone(),
+                traces::scrub_span_memo,
             )
         });
         let traces = match traces::build(&settings, recorder.as_ref()) {
@@ -114,7 +116,7 @@ impl Telemetry {
             }
         };
 
-        let sink = Arc::new(logs::LineSink {
+        let sink = logs::LineSink {
             writer: settings.log_writer.clone(),
             format: settings.log_format,
             colour: settings.colour,
@@ -122,7 +124,7 @@ impl Telemetry {
             environment: settings.environment.clone(),
             version: settings.service_version.clone(),
             recorder: recorder.clone(),
-        });
+        };
         let subscriber = Registry::default()
             .with(
                 tracing_opentelemetry::layer()

@@ -1,22 +1,34 @@
-//! The log output: json-subscriber formats each event with the fields of
-//! its enclosing spans flattened and the OpenTelemetry ids attached; every
-//! finished line then passes through [`LineSink`], which scrubs it, puts
-//! the ids and the service's identity at the top level, hands it to the
-//! flight recorder, and writes it as JSON or as a pretty line.
+//! The log output: a `tracing` layer that writes each event as one line,
+//! once, redacting while it writes.
+//!
+//! Span fields are rendered (redacted) when a span is created or recorded
+//! and kept in the span; an event renders its own fields into a per-thread
+//! buffer, takes its enclosing spans' fragments (the innermost span wins a
+//! key, as the flattened span list of json-subscriber did), the trace and
+//! span ids from the OpenTelemetry layer and the service's identity, and
+//! writes the line with the leading keys first and the rest in key order.
+//! The finished line goes to the flight recorder (when it belongs to a
+//! trace) and to the writer. Nothing is parsed back; the hot path does not
+//! allocate once the buffers have grown.
 
-use std::io;
-use std::sync::Arc;
+mod fields;
 
-use json_subscriber::JsonLayer;
+use std::cell::RefCell;
+use std::io::Write as _;
+
+use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
-use tracing::Subscriber;
-use tracing_subscriber::fmt::MakeWriter;
-use tracing_subscriber::fmt::time::SystemTime;
+use tracing::span::{Attributes, Id, Record};
+use tracing::{Event, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
+use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
+use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
-use crate::redaction::scrub_json;
+use crate::verdicts::{self, Verdict};
+use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
 
 /// The keys written first, in this order, on every line.
 const LEADING_KEYS: [&str; 9] = [
@@ -31,23 +43,16 @@ const LEADING_KEYS: [&str; 9] = [
     "span_id",
 ];
 
-/// Builds the formatting layer that feeds `sink`.
-pub(crate) fn layer<S>(sink: Arc<LineSink>) -> JsonLayer<S, SinkWriter>
-where
-    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
-{
-    let mut layer = JsonLayer::new(SinkWriter(sink));
-    layer
-        .with_timer("timestamp", SystemTime)
-        .with_level("level")
-        .with_target("target")
-        .with_flattened_event()
-        .with_top_level_flattened_span_list()
-        .with_opentelemetry_ids(true);
-    layer
-}
+/// Which source wins a key named by several (the highest rank): the
+/// service's identity, then the line's own metadata, then the event's
+/// fields, then the spans from the root inwards, then the trace ids.
+const RANK_IDENTITY: u32 = 0;
+const RANK_METADATA: u32 = 1;
+const RANK_EVENT: u32 = 2;
+const RANK_ROOT_SPAN: u32 = 3;
+const RANK_IDS: u32 = u32::MAX;
 
-/// Where finished lines go.
+/// Where lines go, and the service's identity written on each.
 pub(crate) struct LineSink {
     pub writer: LogWriter,
     pub format: LogFormat,
@@ -58,55 +63,278 @@ pub(crate) struct LineSink {
     pub recorder: Option<FlightRecorder>,
 }
 
-impl LineSink {
-    /// Processes one line as formatted by json-subscriber.
-    pub(crate) fn process(&self, raw: &str) {
-        let mut fields = match serde_json::from_str::<Map<String, Value>>(raw) {
-            Ok(fields) => fields,
-            Err(error) => {
-                // Never emit invalid JSON: keep the text, scrubbed, as a field.
-                let mut fields = Map::new();
-                fields.insert("level".into(), "ERROR".into());
-                fields.insert(
-                    "message".into(),
-                    format!("unformattable log line: {error}").into(),
-                );
-                fields.insert("raw".into(), raw.into());
-                fields
-            }
+/// The log layer.
+pub(crate) struct LogLayer {
+    sink: LineSink,
+    /// `service`, `environment` and `version`, rendered and scrubbed once.
+    identity: Vec<u8>,
+    identity_entries: Vec<Entry>,
+}
+
+/// Builds the layer that writes to `sink`.
+pub(crate) fn layer(sink: LineSink) -> LogLayer {
+    let mut identity = Vec::new();
+    let mut identity_entries = Vec::new();
+    let mut text = String::new();
+    {
+        let mut writer = FieldWriter {
+            out: &mut identity,
+            entries: &mut identity_entries,
+            text: &mut text,
+            rank: RANK_IDENTITY,
+            span: false,
         };
-        if let Some(Value::Object(ids)) = fields.remove("openTelemetry") {
-            if let Some(trace_id) = ids.get("traceId") {
-                fields.insert("trace_id".into(), trace_id.clone());
+        writer.static_str("service", &sink.service);
+        writer.static_str("environment", &sink.environment);
+        writer.static_str("version", &sink.version);
+    }
+    LogLayer {
+        sink,
+        identity,
+        identity_entries,
+    }
+}
+
+/// The per-thread buffers one line is put together in.
+#[derive(Default)]
+struct Scratch {
+    values: Vec<u8>,
+    entries: Vec<Entry>,
+    text: String,
+    line: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+impl<S> tracing_subscriber::Layer<S> for LogLayer
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut fields = SpanFields::new();
+        with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
+        fields::set_span_name(&mut fields, attrs.metadata().name());
+        span.extensions_mut().insert(fields);
+    }
+
+    fn on_record(&self, id: &Id, values: &Record<'_>, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let mut extensions = span.extensions_mut();
+        if let Some(fields) = extensions.get_mut::<SpanFields>() {
+            with_text(|text| fields::record_span(fields, text, &|v| values.record(v)));
+        }
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.write_event(event, &ctx, &mut scratch),
+            // An event emitted while writing one (by the writer itself).
+            Err(_) => self.write_event(event, &ctx, &mut Scratch::default()),
+        });
+    }
+}
+
+/// Runs `f` with the per-thread text buffer.
+fn with_text(f: impl FnOnce(&mut String)) {
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch.text),
+        Err(_) => f(&mut String::new()),
+    });
+}
+
+impl LogLayer {
+    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, scratch: &mut Scratch)
+    where
+        S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+    {
+        let Scratch {
+            values,
+            entries,
+            text,
+            line,
+        } = scratch;
+        values.clear();
+        entries.clear();
+        for entry in &self.identity_entries {
+            push_copy(values, entries, *entry, &self.identity, entry.rank);
+        }
+
+        let meta = event.metadata();
+        text.clear();
+        let _ = SystemTime.format_time(&mut Writer::new(text));
+        let start = values.len() as u32;
+        write_json_str(values, text);
+        entries.push(Entry {
+            key: "timestamp",
+            start,
+            end: values.len() as u32,
+            rank: RANK_METADATA,
+        });
+        let mut writer = FieldWriter {
+            out: values,
+            entries,
+            text,
+            rank: RANK_METADATA,
+            span: false,
+        };
+        writer.trusted_str("level", meta.level().as_str());
+        writer.trusted_str("target", meta.target());
+        writer.rank = RANK_EVENT;
+        event.record(&mut writer);
+
+        let leaf = ctx.event_span(event);
+        let mut trace_id = None;
+        if let Some(leaf) = &leaf {
+            // Read before borrowing the spans' extensions: the lookup
+            // borrows them itself.
+            let ids = tracing::dispatcher::get_default(|dispatch| {
+                tracing_opentelemetry::get_otel_context(&leaf.id(), dispatch).map(|cx| {
+                    let span = cx.span();
+                    let span_context = span.span_context();
+                    (span_context.trace_id(), span_context.span_id())
+                })
+            });
+            if let Some((trace, span)) = ids {
+                let mut writer = FieldWriter {
+                    out: values,
+                    entries,
+                    text,
+                    rank: RANK_IDS,
+                    span: false,
+                };
+                writer.trusted_display("trace_id", &trace);
+                writer.trusted_display("span_id", &span);
+                trace_id = Some(trace);
             }
-            if let Some(span_id) = ids.get("spanId") {
-                fields.insert("span_id".into(), span_id.clone());
+            for (depth, span) in leaf.scope().from_root().enumerate() {
+                let extensions = span.extensions();
+                let Some(fields) = extensions.get::<SpanFields>() else {
+                    continue;
+                };
+                for entry in &fields.entries {
+                    push_copy(
+                        values,
+                        entries,
+                        *entry,
+                        &fields.buffer,
+                        RANK_ROOT_SPAN + depth as u32,
+                    );
+                }
             }
         }
-        // A `service` span field (the HTTP layer's) names the service a
-        // request belongs to when one process hosts several.
-        fields
-            .entry("service")
-            .or_insert_with(|| self.service.clone().into());
-        fields
-            .entry("environment")
-            .or_insert_with(|| self.environment.clone().into());
-        fields
-            .entry("version")
-            .or_insert_with(|| self.version.clone().into());
-        for (key, value) in fields.iter_mut() {
-            scrub_json(Some(key), value);
+
+        // One entry per key, the highest rank winning; keys in order.
+        entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.rank.cmp(&b.rank)));
+        let mut kept = 0;
+        for index in 0..entries.len() {
+            if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
+                continue;
+            }
+            entries[kept] = entries[index];
+            kept += 1;
         }
-        let json = ordered_json(&fields);
-        if let (Some(recorder), Some(Value::String(trace_id))) =
-            (&self.recorder, fields.get("trace_id"))
-        {
-            recorder.add_log(trace_id, &json);
+        entries.truncate(kept);
+
+        line.clear();
+        line.push(b'{');
+        let mut first = true;
+        let mut push = |line: &mut Vec<u8>, entry: &Entry| {
+            if !first {
+                line.push(b',');
+            }
+            first = false;
+            write_json_key(line, entry.key);
+            line.push(b':');
+            line.extend_from_slice(entry.bytes(values));
+        };
+        for key in LEADING_KEYS {
+            if let Ok(index) = entries.binary_search_by(|e| e.key.cmp(key)) {
+                push(line, &entries[index]);
+            }
         }
-        match self.format {
-            LogFormat::Json => self.writer.write_line(&json),
-            LogFormat::Pretty => self.writer.write_line(&pretty_line(&fields, self.colour)),
+        for entry in entries.iter() {
+            if !LEADING_KEYS.contains(&entry.key) {
+                push(line, entry);
+            }
         }
+        line.push(b'}');
+
+        // Every fragment is valid UTF-8 JSON.
+        let json = std::str::from_utf8(line).unwrap_or_default();
+        if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
+            recorder.add_log_line(trace_id, json);
+        }
+        match self.sink.format {
+            LogFormat::Json => {
+                line.push(b'\n');
+                self.sink.writer.write_all(line);
+            }
+            LogFormat::Pretty => {
+                // The developer's format: it builds a map of the values.
+                let fields: Map<String, Value> = entries
+                    .iter()
+                    .map(|entry| {
+                        let value =
+                            serde_json::from_slice(entry.bytes(values)).unwrap_or(Value::Null);
+                        (entry.key.to_owned(), value)
+                    })
+                    .collect();
+                let mut pretty = pretty_line(&fields, self.sink.colour);
+                pretty.push('\n');
+                self.sink.writer.write_all(pretty.as_bytes());
+            }
+        }
+    }
+}
+
+/// Copies one fragment from `from` into the line's buffer.
+fn push_copy(values: &mut Vec<u8>, entries: &mut Vec<Entry>, entry: Entry, from: &[u8], rank: u32) {
+    let start = values.len() as u32;
+    values.extend_from_slice(entry.bytes(from));
+    entries.push(Entry {
+        key: entry.key,
+        start,
+        end: values.len() as u32,
+        rank,
+    });
+}
+
+impl FieldWriter<'_> {
+    /// A string under a fixed key, redacted by the key's verdict.
+    fn static_str(&mut self, key: &'static str, value: &str) {
+        self.push(key, |out, verdict| match verdict {
+            Verdict::Secret => write_json_str(out, observe_runtime::redact::REDACTED),
+            Verdict::Trusted => write_json_str(out, value),
+            Verdict::Scrub => write_json_str(out, &verdicts::scrub_memo(value)),
+        });
+    }
+
+    /// A string the telemetry generated (never scrubbed).
+    fn trusted_str(&mut self, key: &'static str, value: &str) {
+        self.push(key, |out, _| write_json_str(out, value));
+    }
+
+    /// An id the telemetry generated, as a JSON string.
+    fn trusted_display(&mut self, key: &'static str, value: &dyn std::fmt::Display) {
+        self.push(key, |out, _| {
+            out.push(b'"');
+            let _ = write!(out, "{value}");
+            out.push(b'"');
+        });
+    }
+
+    fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
+        let start = self.out.len() as u32;
+        render(self.out, verdicts::of_static(key));
+        self.entries.push(Entry {
+            key,
+            start,
+            end: self.out.len() as u32,
+            rank: self.rank,
+        });
     }
 }
 
@@ -177,46 +405,6 @@ pub fn pretty_line(fields: &Map<String, Value>, colour: bool) -> String {
         line.push_str(&format!(" {dim}{key}={off}{value}"));
     }
     line
-}
-
-/// The `MakeWriter` json-subscriber writes each event into.
-pub(crate) struct SinkWriter(pub(crate) Arc<LineSink>);
-
-impl<'a> MakeWriter<'a> for SinkWriter {
-    type Writer = LineBuffer<'a>;
-
-    fn make_writer(&'a self) -> Self::Writer {
-        LineBuffer {
-            buffer: Vec::with_capacity(256),
-            sink: &self.0,
-        }
-    }
-}
-
-/// Collects one event's output; processes it when dropped.
-pub(crate) struct LineBuffer<'a> {
-    buffer: Vec<u8>,
-    sink: &'a LineSink,
-}
-
-impl io::Write for LineBuffer<'_> {
-    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-        self.buffer.extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for LineBuffer<'_> {
-    fn drop(&mut self) {
-        let text = String::from_utf8_lossy(&self.buffer);
-        for line in text.lines().filter(|line| !line.trim().is_empty()) {
-            self.sink.process(line);
-        }
-    }
 }
 
 #[cfg(test)]

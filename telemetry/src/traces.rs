@@ -5,14 +5,15 @@
 //! - an OTLP batch exporter when an endpoint is set, behind redaction, a
 //!   sampled-only gate and a wrapper that turns a failing endpoint into one
 //!   warning (the batch queue bounds memory and drops when full);
-//! - the flight recorder, also behind redaction.
+//! - the flight recorder, which redacts what it stores (the spans of the
+//!   traces it drops at their root are never stored, nor redacted).
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, SpanKind, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, TraceId, TracerProvider as _};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
@@ -26,7 +27,12 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::config::{OtlpProtocol, SamplerConfig, Settings};
 use crate::flight_recorder::FlightRecorder;
-use crate::redaction::RedactingProcessor;
+use std::borrow::Cow;
+
+use opentelemetry::{Array, StringValue, Value};
+
+use crate::redaction::{scrub_attribute, scrub_span};
+use crate::verdicts::{is_secret_key, scrub_memo};
 
 /// The spans waiting for export at most (then new ones are dropped).
 const EXPORT_QUEUE: usize = 2048;
@@ -56,10 +62,11 @@ pub(crate) fn build(
                     .build(),
             )
             .build();
-        builder = builder.with_span_processor(RedactingProcessor::new(SampledOnly(batch)));
+        builder = builder.with_span_processor(Redacting(SampledOnly(batch)));
     }
     if let Some(recorder) = recorder {
-        builder = builder.with_span_processor(RedactingProcessor::new(recorder.clone()));
+        // It redacts what it stores itself (see `FlightRecorder::redacting`).
+        builder = builder.with_span_processor(recorder.clone());
     }
     let provider = builder.build();
     let tracer = provider.tracer("observe");
@@ -284,9 +291,91 @@ impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
     }
 }
 
+/// Scrubs each finished span before the exporter sees it: what
+/// `redaction::RedactingProcessor`
+/// does, with the rules' answers remembered (see `verdicts`). Every span
+/// carries the same keys and mostly the same values (file, module, thread,
+/// flow, function), which `scrub_span` would otherwise scan again each time.
+#[derive(Debug)]
+struct Redacting<P>(P);
+
+impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
+    fn on_start(&self, span: &mut Span, cx: &Context) {
+        self.0.on_start(span, cx);
+    }
+
+    fn on_end(&self, mut span: SpanData) {
+        scrub_span_memo(&mut span);
+        self.0.on_end(span);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        self.0.force_flush()
+    }
+
+    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
+        self.0.shutdown_with_timeout(timeout)
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        self.0.set_resource(resource);
+    }
+}
+
+/// `redaction::scrub_span` with the rules' answers remembered.
+pub(crate) fn scrub_span_memo(span: &mut SpanData) {
+    if let Cow::Owned(clean) = scrub_memo(&span.name) {
+        span.name = Cow::Owned(clean);
+    }
+    span.attributes.iter_mut().for_each(scrub_attribute_memo);
+    for event in span.events.events.iter_mut() {
+        if let Cow::Owned(clean) = scrub_memo(&event.name) {
+            event.name = Cow::Owned(clean);
+        }
+        event.attributes.iter_mut().for_each(scrub_attribute_memo);
+    }
+    if matches!(span.status, Status::Error { .. }) {
+        // The status text: `scrub_span` on what is left to scrub.
+        let attributes = std::mem::take(&mut span.attributes);
+        let events = std::mem::take(&mut span.events.events);
+        scrub_span(span);
+        span.attributes = attributes;
+        span.events.events = events;
+    }
+}
+
+/// `redaction::scrub_attribute` with the key's verdict and clean texts
+/// remembered; the values it would change (a secret key's, a long number,
+/// a dirty text) still go through the rules.
+fn scrub_attribute_memo(attribute: &mut KeyValue) {
+    if is_secret_key(attribute.key.as_str()) {
+        return scrub_attribute(attribute);
+    }
+    match &mut attribute.value {
+        Value::String(text) => {
+            if let Cow::Owned(clean) = scrub_memo(text.as_str()) {
+                *text = StringValue::from(clean);
+            }
+        }
+        // 13 characters or more (sign included) may be a card number.
+        Value::I64(number) if !(-100_000_000_000..1_000_000_000_000).contains(number) => {
+            scrub_attribute(attribute);
+        }
+        Value::Array(Array::String(items)) => {
+            for text in items.iter_mut() {
+                if let Cow::Owned(clean) = scrub_memo(text.as_str()) {
+                    *text = StringValue::from(clean);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use observe_runtime::redact::REDACTED;
 
     #[test]
     fn dropped_spans_are_still_recorded_but_not_sampled() {
@@ -297,5 +386,39 @@ mod tests {
         let on = RecordEverything::new(sampler(SamplerConfig::AlwaysOn));
         let result = on.should_sample(None, trace_id, "x", &SpanKind::Internal, &[], &[]);
         assert_eq!(result.decision, SamplingDecision::RecordAndSample);
+    }
+
+    #[test]
+    fn remembered_answers_are_the_rules_answers() {
+        let attributes = || {
+            vec![
+                KeyValue::new("http.request.header.authorization", "Basic dXNlcjpwYXNz"),
+                KeyValue::new("query", "a=1&token=t0k3n"),
+                KeyValue::new("card", 4111111111111111i64),
+                KeyValue::new("amount", 4111111111111111i64),
+                KeyValue::new("negative", -411111111111i64),
+                KeyValue::new("small", 1234i64),
+                KeyValue::new("ratio", 0.5),
+                KeyValue::new("pin", true),
+                KeyValue::new("route", "/orders/{id}"),
+                KeyValue::new("note", "card 4111 1111 1111 1111"),
+                KeyValue::new(
+                    "tags",
+                    Value::Array(Array::String(vec![
+                        "ok".into(),
+                        "Bearer abcdefghijklmnopqrstuvwxyz0123".into(),
+                    ])),
+                ),
+            ]
+        };
+        let mut expected = attributes();
+        expected.iter_mut().for_each(scrub_attribute);
+        // Twice: the second pass answers from the memo.
+        for _ in 0..2 {
+            let mut actual = attributes();
+            actual.iter_mut().for_each(scrub_attribute_memo);
+            assert_eq!(actual, expected);
+        }
+        assert!(format!("{expected:?}").contains(REDACTED));
     }
 }

@@ -1,8 +1,9 @@
 //! The flight recorder: recent completed traces kept in memory, so a
 //! developer can debug with no backend running.
 //!
-//! It is a span processor (it sees every finished span after redaction,
-//! including the ones head sampling keeps from the exporter) plus a log
+//! It is a span processor (it sees every finished span, including the
+//! ones head sampling keeps from the exporter, and under `init` redacts
+//! each one it stores) plus a log
 //! inbox fed by the log output. Spans and lines gather per trace id until
 //! the trace's root span ends (or, for a trace whose root lives in another
 //! process, until it has been quiet for a grace period). The trace is then
@@ -18,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
-use opentelemetry::trace::SpanId;
+use opentelemetry::trace::{SpanId, TraceId};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
@@ -68,20 +69,67 @@ pub struct FlightRecorder {
 struct Inner {
     config: FlightRecorderConfig,
     default_service: String,
+    /// Redacts a span before it is stored (set by `init`; a recorder made
+    /// with [`FlightRecorder::new`] stores spans as it is given them).
+    scrub: Option<fn(&mut SpanData)>,
     state: Mutex<State>,
+}
+
+/// Traces are keyed by their id as a number: no hex text per span or line.
+type Key = u128;
+
+fn key_of(trace_id: TraceId) -> Key {
+    u128::from_be_bytes(trace_id.to_bytes())
+}
+
+fn parse_key(trace_id: &str) -> Option<Key> {
+    (trace_id.len() == 32)
+        .then(|| u128::from_str_radix(trace_id, 16).ok())
+        .flatten()
 }
 
 #[derive(Debug, Default)]
 struct State {
-    pending: HashMap<String, Pending>,
+    pending: HashMap<Key, Pending>,
     kept: VecDeque<RecordedTrace>,
+    /// Where each kept trace is: its sequence number, `kept_base` being
+    /// the front's (so a late span or line finds its trace without a scan).
+    kept_index: HashMap<Key, u64>,
+    kept_base: u64,
     last_sweep: Option<Instant>,
     dropped: u64,
 }
 
+impl State {
+    fn kept_mut(&mut self, key: Key) -> Option<&mut RecordedTrace> {
+        let sequence = *self.kept_index.get(&key)?;
+        let index = sequence.checked_sub(self.kept_base)?;
+        self.kept.get_mut(usize::try_from(index).ok()?)
+    }
+
+    fn push_kept(&mut self, key: Key, trace: RecordedTrace, capacity: usize) {
+        if self.kept.len() >= capacity
+            && let Some(oldest) = self.kept.pop_front()
+        {
+            let sequence = self.kept_base;
+            self.kept_base += 1;
+            if let Some(oldest_key) = parse_key(&oldest.trace_id)
+                && self.kept_index.get(&oldest_key) == Some(&sequence)
+            {
+                self.kept_index.remove(&oldest_key);
+            }
+        }
+        self.kept_index
+            .insert(key, self.kept_base + self.kept.len() as u64);
+        self.kept.push_back(trace);
+    }
+}
+
+/// A trace still gathering: its spans as the SDK handed them over
+/// (already scrubbed), converted only if the trace is kept.
 #[derive(Debug)]
 struct Pending {
-    spans: Vec<SpanRecord>,
+    spans: Vec<SpanData>,
     logs: Vec<String>,
     first_seen: Instant,
     last_seen: Instant,
@@ -97,8 +145,32 @@ impl FlightRecorder {
             inner: Arc::new(Inner {
                 config,
                 default_service: default_service.into(),
+                scrub: None,
                 state: Mutex::new(State::default()),
             }),
+        }
+    }
+
+    /// A recorder that redacts each span with `scrub` before storing it.
+    /// The root span of a trace that is dropped is never stored, so it is
+    /// never redacted either: whether to keep a trace reads only its
+    /// status, its `http.response.status_code` and its `slow` events, which
+    /// redaction leaves as they are.
+    pub(crate) fn redacting(
+        config: FlightRecorderConfig,
+        default_service: impl Into<String>,
+        scrub: fn(&mut SpanData),
+    ) -> Self {
+        let mut recorder = FlightRecorder::new(config, default_service);
+        if let Some(inner) = Arc::get_mut(&mut recorder.inner) {
+            inner.scrub = Some(scrub);
+        }
+        recorder
+    }
+
+    fn scrub(&self, span: &mut SpanData) {
+        if let Some(scrub) = self.inner.scrub {
+            scrub(span);
         }
     }
 
@@ -118,70 +190,99 @@ impl FlightRecorder {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a (scrubbed) log line of the trace `trace_id`.
+    /// Adds a (scrubbed) log line of the trace `trace_id` (32 hex digits).
     pub fn add_log(&self, trace_id: &str, line: &str) {
+        if let Some(key) = parse_key(trace_id) {
+            self.add_log_key(key, line);
+        }
+    }
+
+    /// Adds a (scrubbed) log line of the trace `trace_id`.
+    pub(crate) fn add_log_line(&self, trace_id: TraceId, line: &str) {
+        self.add_log_key(key_of(trace_id), line);
+    }
+
+    fn add_log_key(&self, key: Key, line: &str) {
         let config = &self.inner.config;
         let mut state = self.state();
-        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+        if let Some(kept) = state.kept_mut(key) {
             if kept.logs.len() < config.max_logs_per_trace {
                 kept.logs.push(line.to_owned());
             }
             return;
         }
-        let pending = self.pending_entry(&mut state, trace_id);
+        let pending = self.pending_entry(&mut state, key);
         if pending.logs.len() < config.max_logs_per_trace {
             pending.logs.push(line.to_owned());
         }
     }
 
-    fn pending_entry<'s>(&self, state: &'s mut State, trace_id: &str) -> &'s mut Pending {
-        if !state.pending.contains_key(trace_id)
-            && state.pending.len() >= self.inner.config.max_pending
+    fn pending_entry<'s>(&self, state: &'s mut State, key: Key) -> &'s mut Pending {
+        if !state.pending.contains_key(&key) && state.pending.len() >= self.inner.config.max_pending
         {
             // Full: settle the oldest trace now rather than grow.
             if let Some(oldest) = state
                 .pending
                 .iter()
                 .min_by_key(|(_, pending)| pending.first_seen)
-                .map(|(id, _)| id.clone())
+                .map(|(id, _)| *id)
             {
-                self.settle(state, &oldest);
+                self.settle(state, oldest);
             }
         }
         let now = Instant::now();
-        let pending = state
-            .pending
-            .entry(trace_id.to_owned())
-            .or_insert_with(|| Pending {
-                spans: Vec::new(),
-                logs: Vec::new(),
-                first_seen: now,
-                last_seen: now,
-            });
+        let pending = state.pending.entry(key).or_insert_with(|| Pending {
+            spans: Vec::new(),
+            logs: Vec::new(),
+            first_seen: now,
+            last_seen: now,
+        });
         pending.last_seen = now;
         pending
     }
 
     /// Records a finished span.
     pub fn record_span(&self, span: &SpanData) {
-        let record = SpanRecord::from_span_data(span);
-        let trace_id = span.span_context.trace_id().to_string();
+        self.record_owned_span(span.clone());
+    }
+
+    /// Records a finished span the caller hands over.
+    fn record_owned_span(&self, mut span: SpanData) {
+        let key = key_of(span.span_context.trace_id());
         let is_root = span.parent_span_id == SpanId::INVALID;
         let config = &self.inner.config;
+        if !is_root {
+            // Stored whatever is decided later: redacted now, outside the lock.
+            self.scrub(&mut span);
+        }
         let mut state = self.state();
-        if let Some(kept) = state.kept.iter_mut().rev().find(|t| t.trace_id == trace_id) {
+        if let Some(kept) = state.kept_mut(key) {
             // A late span of a trace already kept.
             if kept.spans.len() < config.max_spans_per_trace {
-                kept.spans.push(record);
+                if is_root {
+                    self.scrub(&mut span);
+                }
+                kept.spans.push(SpanRecord::from_span_data(&span));
                 kept.refresh(&self.inner.default_service);
             }
+        } else if is_root {
+            // The root ends the trace: decide before redacting the root,
+            // which a dropped trace never stores.
+            let pending = state.pending.remove(&key);
+            let pending = match pending {
+                Some(pending) => pending,
+                None => Pending {
+                    spans: Vec::new(),
+                    logs: Vec::new(),
+                    first_seen: Instant::now(),
+                    last_seen: Instant::now(),
+                },
+            };
+            self.settle_pending(&mut state, key, pending, Some(span));
         } else {
-            let pending = self.pending_entry(&mut state, &trace_id);
+            let pending = self.pending_entry(&mut state, key);
             if pending.spans.len() < config.max_spans_per_trace {
-                pending.spans.push(record);
-            }
-            if is_root {
-                self.settle(&mut state, &trace_id);
+                pending.spans.push(span);
             }
         }
         self.sweep(&mut state, false);
@@ -200,45 +301,64 @@ impl FlightRecorder {
         }
         state.last_sweep = Some(now);
         let grace = self.inner.config.grace;
-        let quiet: Vec<String> = state
+        let quiet: Vec<Key> = state
             .pending
             .iter()
             .filter(|(_, pending)| all || now.duration_since(pending.last_seen) >= grace)
-            .map(|(id, _)| id.clone())
+            .map(|(id, _)| *id)
             .collect();
-        for trace_id in quiet {
-            self.settle(state, &trace_id);
+        for key in quiet {
+            self.settle(state, key);
         }
     }
 
     /// Decides whether the pending trace is kept.
-    fn settle(&self, state: &mut State, trace_id: &str) {
-        let Some(pending) = state.pending.remove(trace_id) else {
-            return;
-        };
-        if pending.spans.is_empty() {
+    fn settle(&self, state: &mut State, key: Key) {
+        if let Some(pending) = state.pending.remove(&key) {
+            self.settle_pending(state, key, pending, None);
+        }
+    }
+
+    /// Decides whether a trace is kept: its stored spans and lines, and
+    /// its root when the root's end settles it (not yet redacted).
+    fn settle_pending(
+        &self,
+        state: &mut State,
+        key: Key,
+        pending: Pending,
+        mut root: Option<SpanData>,
+    ) {
+        if pending.spans.is_empty() && root.is_none() {
             return;
         }
-        let mut trace = RecordedTrace::new(trace_id.to_owned(), pending.spans, pending.logs);
-        trace.refresh(&self.inner.default_service);
-        let reason = if trace.has_error() {
-            Some(KeepReason::Error)
-        } else if trace.is_slow() {
-            Some(KeepReason::Slow)
-        } else if sampled(trace_id, self.inner.config.sample_rate) {
-            Some(KeepReason::Sampled)
+        // Most traces are dropped: decide on the spans as handed over, and
+        // convert only the ones kept.
+        let all = || pending.spans.iter().chain(root.as_ref());
+        let reason = if all().any(model::span_data_is_error) {
+            KeepReason::Error
+        } else if all().any(model::span_data_is_slow) {
+            KeepReason::Slow
+        } else if sampled(key, self.inner.config.sample_rate) {
+            KeepReason::Sampled
         } else {
-            None
-        };
-        let Some(reason) = reason else {
             state.dropped += 1;
             return;
         };
-        trace.keep_reason = reason;
-        if state.kept.len() >= self.inner.config.capacity {
-            state.kept.pop_front();
+        let mut spans: Vec<SpanRecord> = pending
+            .spans
+            .iter()
+            .map(SpanRecord::from_span_data)
+            .collect();
+        if let Some(root) = &mut root
+            && spans.len() < self.inner.config.max_spans_per_trace
+        {
+            self.scrub(root);
+            spans.push(SpanRecord::from_span_data(root));
         }
-        state.kept.push_back(trace);
+        let mut trace = RecordedTrace::new(format!("{key:032x}"), spans, pending.logs);
+        trace.refresh(&self.inner.default_service);
+        trace.keep_reason = reason;
+        state.push_kept(key, trace, self.inner.config.capacity);
     }
 
     /// Settles every pending trace now (e.g. before printing a report).
@@ -297,11 +417,9 @@ impl FlightRecorder {
 
 /// Keeps a `rate` share of traces, decided by the (random) trace id so
 /// every service agrees.
-fn sampled(trace_id: &str, rate: f64) -> bool {
-    let low = trace_id
-        .get(16..)
-        .and_then(|hex| u64::from_str_radix(hex, 16).ok())
-        .unwrap_or(0);
+fn sampled(key: Key, rate: f64) -> bool {
+    // The low 64 bits: the last 16 hex digits of the id.
+    let low = key as u64;
     (low >> 11) as f64 / (1u64 << 53) as f64 <= rate
 }
 
@@ -309,7 +427,7 @@ impl SpanProcessor for FlightRecorder {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
-        self.record_span(&span);
+        self.record_owned_span(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {

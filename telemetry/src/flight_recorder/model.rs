@@ -77,6 +77,27 @@ pub struct SpanRecord {
     pub events: Vec<SpanEventRecord>,
 }
 
+/// [`SpanRecord::is_error`] on a span as the SDK hands it over.
+pub(crate) fn span_data_is_error(span: &SpanData) -> bool {
+    matches!(span.status, Status::Error { .. })
+        || span
+            .attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == "http.response.status_code")
+            .and_then(|kv| value_text(&kv.value).parse::<u16>().ok())
+            .is_some_and(|code| code >= 500)
+}
+
+/// [`SpanRecord::is_slow`] on a span as the SDK hands it over.
+pub(crate) fn span_data_is_slow(span: &SpanData) -> bool {
+    span.events.iter().any(|event| {
+        event
+            .attributes
+            .iter()
+            .any(|kv| kv.key.as_str() == "slow" && value_text(&kv.value) == "true")
+    })
+}
+
 fn value_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.as_str().to_owned(),

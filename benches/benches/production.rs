@@ -1,0 +1,291 @@
+//! Per-call cost of `#[observe]` under `observe::init()` (the pipeline a
+//! user runs: JSON logs with redaction, the OpenTelemetry layer, the
+//! flight recorder, Prometheus), next to the production stack wired by
+//! hand and `#[tracing::instrument]` on it. Every set-up installs globals,
+//! so the binary re-executes itself once per scenario; each child prints
+//! the median of its batches, and the parent prints the table and the
+//! ratios against the targets of issue 9.
+//!
+//! `cargo bench -p observe-benches --bench production`
+//! (`-- <name>` runs one scenario in this process.)
+
+use std::hint::black_box;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use observe::observe;
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
+use tracing_subscriber::layer::SubscriberExt;
+
+const SCENARIO_ENV: &str = "OBSERVE_BENCH_SCENARIO";
+
+#[inline(never)]
+fn bare(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[observe(flow = "bench", labels(region = "eu"))]
+#[inline(never)]
+fn observed(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[observe(flow = "bench", labels(region = "eu"), sample = 0.1)]
+#[inline(never)]
+fn observed_sampled(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+#[observe(flow = "bench", labels(region = "eu"), level = "debug")]
+#[inline(never)]
+fn observed_debug(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+/// What a user writes by hand for the same signals (as in `overhead.rs`).
+#[inline(never)]
+fn hand_written(x: u64) -> u64 {
+    let span = tracing::info_span!(
+        "hand_written",
+        flow = "bench",
+        code.function = "hand_written",
+        x
+    );
+    let _entered = span.enter();
+    metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
+        .increment(1.0);
+    let start = Instant::now();
+    let result = black_box(x) + 1;
+    let seconds = start.elapsed().as_secs_f64();
+    metrics::counter!("hand_calls_total", "flow" => "bench", "function" => "hand_written", "module" => module_path!(), "outcome" => "ok", "region" => "eu")
+        .increment(1);
+    metrics::histogram!("hand_call_duration_seconds", "flow" => "bench", "function" => "hand_written", "module" => module_path!(), "outcome" => "ok", "region" => "eu")
+        .record(seconds);
+    metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
+        .decrement(1.0);
+    tracing::info!(
+        flow = "bench",
+        function = "hand_written",
+        outcome = "ok",
+        duration_ms = seconds * 1e3,
+        "call completed"
+    );
+    result
+}
+
+#[tracing::instrument(skip_all, fields(flow = "bench"))]
+#[inline(never)]
+fn instrumented(x: u64) -> u64 {
+    black_box(x) + 1
+}
+
+/// An exporter that drops every batch: the batch processor's queue and
+/// thread run as in production, without a network.
+#[derive(Debug)]
+struct DiscardExporter;
+
+impl SpanExporter for DiscardExporter {
+    async fn export(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        black_box(batch);
+        Ok(())
+    }
+}
+
+/// EnvFilter + tracing-opentelemetry with a batch exporter + `fmt().json()`
+/// to a sink + the Prometheus recorder.
+fn install_hand_wired_stack() {
+    let provider = SdkTracerProvider::builder()
+        .with_span_processor(BatchSpanProcessor::builder(DiscardExporter).build())
+        .build();
+    let tracer = provider.tracer("bench");
+    // The provider lives for the whole process.
+    std::mem::forget(provider);
+    let subscriber = tracing_subscriber::registry()
+        .with(tracing_subscriber::EnvFilter::new("info"))
+        .with(tracing_opentelemetry::layer().with_tracer(tracer))
+        .with(
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(std::io::sink),
+        );
+    tracing::subscriber::set_global_default(subscriber).expect("first subscriber");
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("first recorder");
+}
+
+fn install_observe() {
+    // SAFETY: single-threaded here, before anything reads the environment.
+    unsafe {
+        std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
+        std::env::remove_var("RUST_LOG");
+        std::env::remove_var("OBSERVE_LOG_FORMAT");
+        std::env::remove_var("OBSERVE_METRICS_ADDR");
+    }
+    let guard = observe::Telemetry::builder()
+        .service_name("bench")
+        .log_writer(observe::LogWriter::new(std::io::sink()))
+        .try_init()
+        .expect("first init");
+    std::mem::forget(guard);
+}
+
+struct Scenario {
+    name: &'static str,
+    label: &'static str,
+    install: fn(),
+    function: fn(u64) -> u64,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "bare",
+        label: "bare call",
+        install: || {},
+        function: bare,
+    },
+    Scenario {
+        name: "observe_init",
+        label: "#[observe] under observe::init()",
+        install: install_observe,
+        function: observed,
+    },
+    Scenario {
+        name: "observe_init_sampled",
+        label: "  the same with sample = 0.1",
+        install: install_observe,
+        function: observed_sampled,
+    },
+    Scenario {
+        name: "observe_init_debug",
+        label: "  the same with level = \"debug\" (info filter)",
+        install: install_observe,
+        function: observed_debug,
+    },
+    Scenario {
+        name: "hand_wired",
+        label: "hand-wired stack, hand-written span+metrics+info!",
+        install: install_hand_wired_stack,
+        function: hand_written,
+    },
+    Scenario {
+        name: "hand_wired_instrument",
+        label: "#[tracing::instrument] on the hand-wired stack",
+        install: install_hand_wired_stack,
+        function: instrumented,
+    },
+];
+
+/// Median ns per call over batches of calls, after a warm-up.
+fn measure(function: fn(u64) -> u64) -> f64 {
+    let warm_up = Instant::now();
+    let mut calls_per_batch = 1u64;
+    while warm_up.elapsed() < Duration::from_millis(500) {
+        let start = Instant::now();
+        for i in 0..calls_per_batch {
+            black_box(function(black_box(i)));
+        }
+        // Batches of about 10 ms.
+        if start.elapsed() < Duration::from_millis(10) {
+            calls_per_batch *= 2;
+        }
+    }
+    let mut samples = Vec::with_capacity(101);
+    let measuring = Instant::now();
+    while samples.len() < 101
+        && (samples.len() < 21 || measuring.elapsed() < Duration::from_secs(3))
+    {
+        let start = Instant::now();
+        for i in 0..calls_per_batch {
+            black_box(function(black_box(i)));
+        }
+        samples.push(start.elapsed().as_nanos() as f64 / calls_per_batch as f64);
+    }
+    samples.sort_by(f64::total_cmp);
+    samples[samples.len() / 2]
+}
+
+fn run_child(scenario: &Scenario) {
+    (scenario.install)();
+    let ns = measure(scenario.function);
+    println!("RESULT {} {ns}", scenario.name);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a scenario name runs only that one.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    if let Ok(name) = std::env::var(SCENARIO_ENV) {
+        let scenario = SCENARIOS
+            .iter()
+            .find(|s| s.name == name)
+            .expect("a scenario");
+        run_child(scenario);
+        return;
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let mut results: Vec<(&Scenario, f64)> = Vec::new();
+    for scenario in SCENARIOS {
+        if !args.is_empty() && !args.iter().any(|a| scenario.name.contains(a.as_str())) {
+            continue;
+        }
+        let output = Command::new(&exe)
+            .env(SCENARIO_ENV, scenario.name)
+            .output()
+            .expect("run a scenario");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let ns = stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("RESULT "))
+            .and_then(|rest| rest.split_whitespace().nth(1))
+            .and_then(|ns| ns.parse::<f64>().ok());
+        match ns {
+            Some(ns) => {
+                println!("{:<24} {ns:>10.1} ns", scenario.name);
+                results.push((scenario, ns));
+            }
+            None => eprintln!(
+                "{} failed: {}\n{}",
+                scenario.name,
+                output.status,
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        }
+    }
+    print_table(&results);
+}
+
+fn print_table(results: &[(&Scenario, f64)]) {
+    let get = |name: &str| {
+        results
+            .iter()
+            .find(|(s, _)| s.name == name)
+            .map_or(f64::NAN, |(_, ns)| *ns)
+    };
+    println!("\nmedians (ns per call, one process per set-up)");
+    for (scenario, ns) in results {
+        println!("  {:<52} {ns:>10.1}", scenario.label);
+    }
+    let observe = get("observe_init");
+    println!("\ntargets (issue 9)");
+    println!(
+        "  observe::init / #[tracing::instrument] on the hand-wired stack = {:.2}x (target <= 1.5x)",
+        observe / get("hand_wired_instrument")
+    );
+    println!(
+        "  observe::init / hand-wired stack, hand-written              = {:.2}x (target <= 0.5x, moonshot <= 0.25x)",
+        observe / get("hand_wired")
+    );
+    println!(
+        "  sample = 0.1 / unsampled                                     = {:.2}x (target <= 0.6x)",
+        get("observe_init_sampled") / observe
+    );
+    println!(
+        "  level = \"debug\" under info / unsampled                      = {:.2}x (reference)",
+        get("observe_init_debug") / observe
+    );
+}

@@ -1,0 +1,255 @@
+//! Field values rendered once, as redacted JSON fragments.
+//!
+//! A visitor writes each value of a span or an event straight into a byte
+//! buffer as JSON, already redacted, and notes where it lies; the line is
+//! then put together from those fragments without ever being parsed back.
+//! The rendering matches what json-subscriber followed by
+//! `redaction::scrub_json` produced: strings and `Debug` text through
+//! `scrub`, a secret-named field's value as `[REDACTED]`, whole numbers of
+//! 13 or more characters through `scrub` (card numbers), floats as
+//! serde_json writes them (`null` when not finite).
+
+use std::borrow::Cow;
+use std::fmt::{self, Write as _};
+
+use observe_runtime::redact::{REDACTED, scrub};
+use tracing::field::{Field, Visit};
+
+use crate::verdicts::{self, Verdict, scrub_memo};
+
+/// Where one field's fragment lies in its buffer, and how much it counts
+/// when several sources (the event, each enclosing span) name the same key.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Entry {
+    pub key: &'static str,
+    pub start: u32,
+    pub end: u32,
+    pub rank: u32,
+}
+
+impl Entry {
+    pub(crate) fn bytes<'b>(&self, buffer: &'b [u8]) -> &'b [u8] {
+        &buffer[self.start as usize..self.end as usize]
+    }
+}
+
+/// A span's fields, rendered when the span is created or recorded.
+#[derive(Debug, Default)]
+pub(crate) struct SpanFields {
+    pub buffer: Vec<u8>,
+    pub entries: Vec<Entry>,
+    /// Bytes of `buffer` no entry points at any more (re-recorded fields).
+    dead: usize,
+}
+
+impl SpanFields {
+    /// Room for a typical span's fields without growing.
+    pub(crate) fn new() -> Self {
+        SpanFields {
+            buffer: Vec::with_capacity(192),
+            entries: Vec::with_capacity(12),
+            dead: 0,
+        }
+    }
+
+    /// Drops the bytes of replaced values once they outweigh the live ones.
+    fn compact(&mut self) {
+        if self.dead <= 256 || self.dead * 2 <= self.buffer.len() {
+            return;
+        }
+        let mut buffer = Vec::with_capacity(self.buffer.len() - self.dead);
+        for entry in &mut self.entries {
+            let start = buffer.len() as u32;
+            buffer.extend_from_slice(entry.bytes(&self.buffer));
+            entry.end = buffer.len() as u32;
+            entry.start = start;
+        }
+        self.buffer = buffer;
+        self.dead = 0;
+    }
+}
+
+/// Writes a key as a JSON string: as is when nothing needs escaping (field
+/// names are identifiers).
+pub(crate) fn write_json_key(out: &mut Vec<u8>, key: &str) {
+    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.push(b'"');
+    } else {
+        write_json_str(out, key);
+    }
+}
+
+/// Writes `text` as a JSON string.
+pub(crate) fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, text);
+}
+
+fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
+    match verdict {
+        Verdict::Trusted => write_json_str(out, text),
+        Verdict::Secret => write_json_str(out, REDACTED),
+        Verdict::Scrub => match scrub_memo(text) {
+            Cow::Borrowed(clean) => write_json_str(out, clean),
+            Cow::Owned(clean) => write_json_str(out, &clean),
+        },
+    }
+}
+
+fn write_integer(out: &mut Vec<u8>, verdict: Verdict, value: impl fmt::Display) {
+    if verdict == Verdict::Secret {
+        return write_json_str(out, REDACTED);
+    }
+    let start = out.len();
+    let _ = std::io::Write::write_fmt(out, format_args!("{value}"));
+    // 13 or more characters (sign included) may be a card number.
+    if verdict == Verdict::Scrub && out.len() - start >= 13 {
+        let digits = std::str::from_utf8(&out[start..]).unwrap_or_default();
+        if matches!(scrub(digits), Cow::Owned(_)) {
+            out.truncate(start);
+            write_json_str(out, REDACTED);
+        }
+    }
+}
+
+/// Renders the fields of one span or event into `out`, appending an
+/// [`Entry`] per field.
+pub(crate) struct FieldWriter<'a> {
+    pub out: &'a mut Vec<u8>,
+    pub entries: &'a mut Vec<Entry>,
+    /// Reused for `Debug` text.
+    pub text: &'a mut String,
+    pub rank: u32,
+    /// Span fields drop a `r#` prefix of `Debug` values (as json-subscriber
+    /// did); event fields keep it.
+    pub span: bool,
+}
+
+impl FieldWriter<'_> {
+    fn field(
+        &mut self,
+        key: &'static str,
+        render: impl FnOnce(&mut Vec<u8>, Verdict, &mut String),
+    ) {
+        let start = self.out.len() as u32;
+        render(self.out, verdicts::of_static(key), self.text);
+        self.entries.push(Entry {
+            key,
+            start,
+            end: self.out.len() as u32,
+            rank: self.rank,
+        });
+    }
+}
+
+impl Visit for FieldWriter<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.field(field.name(), |out, verdict, _| {
+            if verdict == Verdict::Secret && value.is_finite() {
+                write_json_str(out, REDACTED);
+            } else {
+                // A float is never a card number; NaN and infinities are null.
+                let _ = serde_json::to_writer(&mut *out, &value);
+            }
+        });
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.field(field.name(), |out, verdict, _| {
+            write_integer(out, verdict, value)
+        });
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.field(field.name(), |out, verdict, _| {
+            write_integer(out, verdict, value)
+        });
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.field(field.name(), |out, verdict, _| {
+            if verdict == Verdict::Secret {
+                write_json_str(out, REDACTED);
+            } else {
+                out.extend_from_slice(if value { b"true" } else { b"false" });
+            }
+        });
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.field(field.name(), |out, verdict, _| {
+            write_text(out, verdict, value)
+        });
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        let name = field.name();
+        let key = match name.strip_prefix("r#") {
+            Some(stripped) if self.span => stripped,
+            _ => name,
+        };
+        self.field(key, |out, verdict, text| {
+            if verdict == Verdict::Secret {
+                // No need to format what is not written.
+                return write_json_str(out, REDACTED);
+            }
+            text.clear();
+            let _ = write!(text, "{value:?}");
+            write_text(out, verdict, text);
+        });
+    }
+}
+
+/// Records `values` into a span's fields; a field recorded again replaces
+/// its earlier value.
+pub(crate) fn record_span(
+    fields: &mut SpanFields,
+    text: &mut String,
+    values: &dyn Fn(&mut dyn Visit),
+) {
+    let first_new = fields.entries.len();
+    values(&mut FieldWriter {
+        out: &mut fields.buffer,
+        entries: &mut fields.entries,
+        text,
+        rank: 0,
+        span: true,
+    });
+    // Keep one entry per key: a new value replaces an old one in place.
+    let mut index = first_new;
+    while index < fields.entries.len() {
+        let new = fields.entries[index];
+        match fields.entries[..first_new]
+            .iter()
+            .position(|e| e.key == new.key)
+        {
+            Some(old) => {
+                fields.dead += (fields.entries[old].end - fields.entries[old].start) as usize;
+                fields.entries[old] = new;
+                fields.entries.remove(index);
+            }
+            None => index += 1,
+        }
+    }
+    fields.compact();
+}
+
+/// Sets a span's `name` field to the span's name, as json-subscriber did
+/// (after the attributes: it wins over a field called `name` until that
+/// field is recorded again).
+pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
+    if let Some(old) = fields.entries.iter().position(|e| e.key == "name") {
+        let old = fields.entries.remove(old);
+        fields.dead += (old.end - old.start) as usize;
+    }
+    let start = fields.buffer.len() as u32;
+    write_text(&mut fields.buffer, verdicts::of_static("name"), name);
+    fields.entries.push(Entry {
+        key: "name",
+        start,
+        end: fields.buffer.len() as u32,
+        rank: 0,
+    });
+}
