@@ -21,7 +21,7 @@ use tracing::field::{DisplayValue, Value};
 
 use crate::label::Label;
 use crate::outcome::{DEFAULT_ERROR_KIND, EXTRA_ERROR_KINDS};
-use crate::redact::{REDACTED, debug_text, display_text};
+use crate::redact::{REDACTED, debug_text, display_text, is_card_number};
 
 /// Wraps a reference to the value being probed.
 pub struct Probe<T>(pub T);
@@ -142,10 +142,34 @@ macro_rules! native {
     )*};
 }
 
+/// Integers wide enough to hold a card number are masked when they do.
+macro_rules! native_masked {
+    ($($ty:ty => $variant:ident as $repr:ty, magnitude $magnitude:expr),* $(,)?) => {$(
+        impl NativeValue for $ty {
+            fn native(&self) -> Recorded {
+                let magnitude: fn($ty) -> u128 = $magnitude;
+                if is_card_number(magnitude(*self)) {
+                    return Recorded::REDACTED;
+                }
+                Recorded::$variant(*self as $repr)
+            }
+        }
+    )*};
+}
+
 native!(
-    u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64, u64 => U64 as u64, usize => U64 as u64,
-    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64, i64 => I64 as i64, isize => I64 as i64,
-    f32 => F64 as f64, f64 => F64 as f64, u128 => U128 as u128, i128 => I128 as i128,
+    u8 => U64 as u64, u16 => U64 as u64, u32 => U64 as u64,
+    i8 => I64 as i64, i16 => I64 as i64, i32 => I64 as i64,
+    f32 => F64 as f64, f64 => F64 as f64,
+);
+
+native_masked!(
+    u64 => U64 as u64, magnitude |v| v as u128,
+    usize => U64 as u64, magnitude |v| v as u128,
+    u128 => U128 as u128, magnitude |v| v,
+    i64 => I64 as i64, magnitude |v| v.unsigned_abs() as u128,
+    isize => I64 as i64, magnitude |v| v.unsigned_abs() as u128,
+    i128 => I128 as i128, magnitude |v| v.unsigned_abs(),
 );
 
 impl NativeValue for bool {
