@@ -1,22 +1,43 @@
-//! # observe
+//! Backend code that explains itself: one attribute gives a business
+//! function a `tracing` span, RED metrics with labels bounded at compile
+//! time, and a redacted structured log line, correlated by trace id; one
+//! call wires JSON logs, OTLP traces, Prometheus and a flight recorder.
 //!
-//! One attribute makes a business function explain itself:
+//! ```no_run
+//! use observe::observe;
 //!
-//! ```ignore
-//! #[observe::observe(flow = "checkout", labels(tier = customer.tier), slow = "250ms")]
-//! async fn checkout(customer: &Customer, card_number: &str) -> Result<Receipt, CheckoutError> { ... }
+//! #[observe(flow = "checkout", slow = "250ms")]
+//! fn charge(card_number: &str, cents: u64) -> Result<u64, std::io::Error> {
+//!     Ok(cents) // `card_number` is recorded as "[REDACTED]"
+//! }
+//!
+//! fn main() {
+//!     let _telemetry = observe::init(); // flushes on drop
+//!     charge("4111 1111 1111 1111", 4200).unwrap();
+//! }
 //! ```
 //!
-//! Each call gets a `tracing` span, RED metrics through the `metrics`
-//! facade (`flow_calls_total`, `flow_errors_total`,
-//! `flow_call_duration_seconds`, `flow_calls_in_flight`) with bounded labels
-//! checked at compile time, and one redacted completion event. See the
-//! README for every option and every compile error.
+//! - [`macro@observe`]: the attribute, its options, what it records and every compile
+//!   error.
+//! - [`Label`](trait@Label): the bounded label values (derive it on enums).
+//! - [`init`] and [`Telemetry`] (feature `init`, on by default): logs, traces,
+//!   metrics and the flight recorder in one call; [`http`] (feature `http`):
+//!   the axum layer, routes and the propagating client.
+//! - [`Sensitive`], [`set_hash_key`], [`redact`]: keeping secrets out of
+//!   every output.
+#![deny(missing_docs)]
 
-pub use observe_macros::{Label, observe};
+#[doc = include_str!("../docs/attribute.md")]
+pub use observe_macros::observe;
+
+/// Derives [`Label`](trait@Label) for an enum: each variant is one label
+/// value, its name in snake_case unless `#[label(rename = "...")]` says
+/// otherwise; data-carrying variants are one value each. Structs and unions
+/// are refused.
+pub use observe_macros::Label;
 pub use observe_runtime::{
-    FunctionInfo, HashKeyError, Label, REDACTED, Sensitive, SloInfo, catalog, metric_names, names,
-    set_hash_key,
+    FunctionInfo, HashKeyError, Label, OTHER, REDACTED, Sensitive, SloInfo, catalog,
+    in_guarded_formatting, metric_names, names, set_hash_key,
 };
 
 /// Redaction helpers: the scrubber every recorded text goes through.
