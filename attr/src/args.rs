@@ -18,14 +18,18 @@ use crate::{duration, suggest};
 /// A parsed option value with the name token it was given under.
 #[derive(Clone, Debug)]
 pub struct Set<T> {
+    /// The option's name as written (errors point at it).
     pub key: Ident,
+    /// The parsed value.
     pub value: T,
 }
 
 /// A literal that was checked and converted, with its original token.
 #[derive(Clone, Debug)]
 pub struct Checked<L, T> {
+    /// The literal as written.
     pub lit: L,
+    /// Its checked value.
     pub value: T,
 }
 
@@ -34,8 +38,11 @@ pub struct Checked<L, T> {
 pub struct LabelArg {
     /// The key as written; an identifier or a string literal.
     pub key: String,
+    /// Where the key is.
     pub key_span: Span,
+    /// The key's tokens, for errors spanning all of it.
     pub key_tokens: TokenStream,
+    /// The label's value.
     pub value: Expr,
 }
 
@@ -53,38 +60,59 @@ pub enum FieldSigil {
 /// One `dotted.key = [%|?]expr` of `fields(...)`.
 #[derive(Clone, Debug)]
 pub struct FieldArg {
+    /// The key, dots included, `r#` removed.
     pub key: String,
+    /// The key's tokens, for errors.
     pub key_tokens: TokenStream,
+    /// How the value is recorded.
     pub sigil: FieldSigil,
+    /// The value.
     pub value: Expr,
 }
 
 /// `slo(...)`.
 #[derive(Clone, Debug, Default)]
 pub struct SloArg {
+    /// `availability = 99.9`: percent of calls that succeed.
     pub availability: Option<Checked<Lit, f64>>,
+    /// `latency = "300ms"`, in microseconds.
     pub latency: Option<Checked<LitStr, u64>>,
+    /// `percentile = 99.0`: percent of calls under the latency.
     pub percentile: Option<Checked<Lit, f64>>,
 }
 
 /// Every option of one `#[observe(...)]`, each set at most once.
 #[derive(Clone, Debug, Default)]
 pub struct Args {
+    /// `flow = "..."`.
     pub flow: Option<Set<LitStr>>,
+    /// `name = "..."`.
     pub name: Option<Set<LitStr>>,
+    /// `level = "..."`.
     pub level: Option<Set<Checked<LitStr, Level>>>,
+    /// `labels(...)`.
     pub labels: Option<Set<Vec<LabelArg>>>,
+    /// `fields(...)`.
     pub fields: Option<Set<Vec<FieldArg>>>,
+    /// `skip(...)`.
     pub skip: Option<Set<Vec<Ident>>>,
     /// Bare `skip`: opts a method out of an annotated `impl` block.
     pub opt_out: Option<Set<()>>,
+    /// `skip_all`.
     pub skip_all: Option<Set<()>>,
+    /// `redact(...)`.
     pub redact: Option<Set<Vec<Ident>>>,
+    /// `hash(...)`.
     pub hash: Option<Set<Vec<Ident>>>,
+    /// `ret`.
     pub ret: Option<Set<()>>,
+    /// `slow = "..."`, in microseconds.
     pub slow: Option<Set<Checked<LitStr, u64>>>,
+    /// `sample = 0.1`.
     pub sample: Option<Set<Checked<Lit, f64>>>,
+    /// `slo(...)`.
     pub slo: Option<Set<SloArg>>,
+    /// `max_series = N`.
     pub max_series: Option<Set<Checked<Lit, u64>>>,
 }
 

@@ -75,14 +75,13 @@ pub fn no_conflicting_param_lists(cx: &Ctxt, args: &Args) {
             seen.push((option, ident));
         }
     }
-    if let Some(skip_all) = &args.skip_all {
+    if args.skip_all.is_some() {
         for other in [&args.skip, &args.redact, &args.hash].into_iter().flatten() {
             cx.error_spanned_by(
                 &other.key,
                 format!("`{}(...)` has no effect with `skip_all`, which already leaves every argument out; remove one of them", other.key),
             );
         }
-        let _ = skip_all;
     }
 }
 

@@ -13,6 +13,7 @@ pub struct Ctxt {
 }
 
 impl Ctxt {
+    /// An empty sink.
     pub fn new() -> Self {
         Self::default()
     }
@@ -31,12 +32,9 @@ impl Ctxt {
             .push(syn::Error::new(span, message));
     }
 
+    /// Records an error as it is.
     pub fn syn_error(&self, error: syn::Error) {
         self.errors.borrow_mut().push(error);
-    }
-
-    pub fn has_errors(&self) -> bool {
-        !self.errors.borrow().is_empty()
     }
 
     /// All errors combined, or `Ok` when there were none.

@@ -105,10 +105,12 @@ pub fn check_signature(sig: &Signature) -> syn::Result<()> {
 /// An argument binding of the signature.
 #[derive(Clone, Debug)]
 pub struct Binding {
+    /// The bound name.
     pub ident: Ident,
     /// The declared type, when the binding is the whole argument
     /// (`x: T`); `None` for a name inside a pattern or for `self`.
     pub ty: Option<Type>,
+    /// The receiver.
     pub is_self: bool,
     /// The struct field a destructuring pattern binds it from
     /// (`password` in `Login { password: pw }`).

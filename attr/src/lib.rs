@@ -9,6 +9,8 @@
 //!
 //! [`schema`] (no syn needed) names everything observe emits.
 
+#![deny(missing_docs)]
+
 /// The most `labels(...)` one function may have.
 pub const MAX_LABELS: usize = 8;
 

@@ -16,14 +16,20 @@ pub const OUTCOMES: u64 = 4;
 /// A `tracing` level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    /// `trace`.
     Trace,
+    /// `debug`.
     Debug,
+    /// `info`, the default.
     Info,
+    /// `warn`.
     Warn,
+    /// `error`.
     Error,
 }
 
 impl Level {
+    /// The level a lowercase name means.
     pub fn from_name(name: &str) -> Option<Level> {
         Some(match name {
             "trace" => Level::Trace,
@@ -35,6 +41,7 @@ impl Level {
         })
     }
 
+    /// The lowercase name.
     pub fn as_str(self) -> &'static str {
         match self {
             Level::Trace => "trace",
@@ -63,8 +70,6 @@ pub struct Context {
     /// The `Self` type's name when the attribute came from an annotated
     /// `impl` block (`Cart` for `impl Cart`).
     pub impl_type: Option<String>,
-    /// The module path, when known (the linter knows it from the file).
-    pub module: Option<String>,
 }
 
 /// How the span and log name the function.
@@ -110,8 +115,11 @@ pub enum LabelValue {
 /// One extra metric label.
 #[derive(Clone, Debug)]
 pub struct Label {
+    /// The key, snake_case.
     pub key: String,
+    /// Where the key is.
     pub key_span: Span,
+    /// The value.
     pub value: LabelValue,
     /// The declared type when the value is a bare argument of the
     /// signature (`labels(tier = tier)` with `tier: Tier`), which lets the
@@ -122,8 +130,11 @@ pub struct Label {
 /// One extra span field.
 #[derive(Clone, Debug)]
 pub struct FieldValue {
+    /// The field name.
     pub key: String,
+    /// How the value is recorded.
     pub sigil: FieldSigil,
+    /// The value.
     pub value: Expr,
     /// The key names a secret: the value is recorded as `[REDACTED]`.
     pub redacted: bool,
@@ -147,8 +158,11 @@ pub enum Recording {
 /// An argument of the function and how it is recorded.
 #[derive(Clone, Debug)]
 pub struct Param {
+    /// The bound name.
     pub ident: Ident,
+    /// The declared type, when the binding is the whole argument.
     pub ty: Option<Type>,
+    /// How it is recorded.
     pub recording: Recording,
     /// The span field name: the argument's name, or `arg.<name>` when the
     /// name would collide with a field the macro sets itself.
@@ -171,18 +185,31 @@ pub struct Slo {
 /// The validated description of one instrumented function.
 #[derive(Clone, Debug)]
 pub struct AnnotatedFn {
+    /// The function's identifier, `r#` removed.
     pub fn_name: String,
+    /// The business flow.
     pub flow: String,
+    /// The span name and `function` label.
     pub name: FunctionName,
+    /// The span's and success line's level.
     pub level: Level,
+    /// `labels(...)`, in order.
     pub labels: Vec<Label>,
+    /// `fields(...)`, in order.
     pub fields: Vec<FieldValue>,
+    /// Every argument binding and how it is recorded.
     pub params: Vec<Param>,
+    /// `ret`: record the return value.
     pub ret: bool,
+    /// The slow threshold, microseconds.
     pub slow_us: Option<u64>,
+    /// The sampled fraction of success lines.
     pub sample: Option<f64>,
+    /// Service-level objectives.
     pub slo: Option<Slo>,
+    /// The cardinality budget.
     pub max_series: u64,
+    /// An `async fn`.
     pub is_async: bool,
 }
 

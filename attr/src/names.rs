@@ -191,6 +191,7 @@ pub fn is_high_cardinality_key(key: &str) -> bool {
 /// Label keys the macro itself sets, or that Prometheus gives a meaning.
 pub const RESERVED_LABEL_KEYS: &[&str] = &crate::schema::RESERVED_LABEL_KEYS;
 
+/// Whether `key` is one of [`RESERVED_LABEL_KEYS`].
 pub fn is_reserved_label_key(key: &str) -> bool {
     RESERVED_LABEL_KEYS.contains(&key)
 }
@@ -205,6 +206,7 @@ pub fn is_valid_label_key(key: &str) -> bool {
     first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') && !key.starts_with("__")
 }
 
+/// The longest flow name.
 pub const MAX_FLOW_LEN: usize = 64;
 
 /// Why `flow` is not a valid flow name, if it is not.

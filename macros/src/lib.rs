@@ -5,6 +5,8 @@
 //! with `cargo observe`) -> expand, and on any error emits the errors beside
 //! the untouched original item, so the rest of the crate still type-checks.
 
+#![deny(missing_docs)]
+
 mod async_trait;
 mod expand;
 mod fallback;

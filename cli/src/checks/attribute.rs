@@ -156,10 +156,7 @@ pub fn check_fn(cx: &mut Context<'_>, attrs: &[Attribute], sig: &syn::Signature,
         (Some(own), None) => (own, None),
         (None, None) => return,
     };
-    let context = AttrContext {
-        impl_type,
-        module: Some(cx.module.clone()),
-    };
+    let context = AttrContext { impl_type };
     match observe_attr::analyze_parsed(&args, sig, &context) {
         Ok(spec) => {
             let line = cx.src.locate(sig.ident.span()).line;

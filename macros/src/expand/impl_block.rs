@@ -17,7 +17,6 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
     };
     let context = Context {
         impl_type: type_name(&block.self_ty),
-        module: None,
     };
     let mut errors = Vec::new();
     let items = std::mem::take(&mut block.items);
