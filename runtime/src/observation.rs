@@ -128,11 +128,21 @@ impl Observation {
             None,
             None,
         ];
-        let mut all: Vec<Option<&dyn Value>> = Vec::with_capacity(own.len() + values.len());
-        all.extend_from_slice(&own);
-        all.extend_from_slice(values);
-        all.truncate(metadata.fields().len());
-        self.span = Span::new(metadata, &metadata.fields().value_set_all(&all));
+        let count = (own.len() + values.len()).min(metadata.fields().len());
+        let fields = metadata.fields();
+        // On the stack for every realistic signature; a heap copy beyond.
+        const INLINE: usize = 32;
+        if count <= INLINE {
+            let mut all: [Option<&dyn Value>; INLINE] = [None; INLINE];
+            for (slot, value) in all.iter_mut().zip(own.iter().chain(values)) {
+                *slot = *value;
+            }
+            self.span = Span::new(metadata, &fields.value_set_all(&all[..count]));
+        } else {
+            let mut all: Vec<Option<&dyn Value>> = own.iter().chain(values).copied().collect();
+            all.truncate(count);
+            self.span = Span::new(metadata, &fields.value_set_all(&all));
+        }
     }
 
     /// Enters the call's span (for a synchronous body).
