@@ -713,6 +713,7 @@ fn describe_lit(lit: &Lit) -> &'static str {
 }
 
 /// `userId` -> `user_id`, `HTTPStatus` -> `http_status`; snake_case stays.
+/// The label keys' rule, and the derive's for variant names.
 pub fn snake_case(key: &str) -> String {
     let chars: Vec<char> = key.chars().collect();
     let mut out = String::with_capacity(key.len() + 4);
@@ -747,5 +748,8 @@ mod snake_case_tests {
         assert_eq!(snake_case("HTTPStatus"), "http_status");
         assert_eq!(snake_case("user_type"), "user_type");
         assert_eq!(snake_case("region"), "region");
+        assert_eq!(snake_case("PaymentDeclined"), "payment_declined");
+        assert_eq!(snake_case("HTTPError"), "http_error");
+        assert_eq!(snake_case("V2Api"), "v2_api");
     }
 }

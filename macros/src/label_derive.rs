@@ -36,7 +36,7 @@ fn try_derive(input: TokenStream) -> syn::Result<TokenStream> {
     for (index, variant) in data.variants.iter().enumerate() {
         let value = match rename(&variant.attrs) {
             Ok(Some(name)) => name,
-            Ok(None) => snake_case(&variant.ident.to_string()),
+            Ok(None) => observe_attr::args::snake_case(&variant.ident.to_string()),
             Err(error) => {
                 match &mut errors {
                     Some(all) => all.combine(error),
@@ -117,38 +117,4 @@ fn rename(attrs: &[syn::Attribute]) -> syn::Result<Option<String>> {
         })?;
     }
     Ok(renamed)
-}
-
-/// `PaymentDeclined` -> `payment_declined`, `HTTPError` -> `http_error`.
-fn snake_case(name: &str) -> String {
-    let chars: Vec<char> = name.chars().collect();
-    let mut out = String::with_capacity(name.len() + 4);
-    for (i, &c) in chars.iter().enumerate() {
-        if c.is_uppercase() {
-            let previous_lower =
-                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            let previous_upper = i > 0 && chars[i - 1].is_uppercase();
-            if i > 0 && (previous_lower || (previous_upper && next_lower)) {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snake_case;
-
-    #[test]
-    fn snake_cases_variant_names() {
-        assert_eq!(snake_case("PaymentDeclined"), "payment_declined");
-        assert_eq!(snake_case("HTTPError"), "http_error");
-        assert_eq!(snake_case("Timeout"), "timeout");
-        assert_eq!(snake_case("V2Api"), "v2_api");
-    }
 }
