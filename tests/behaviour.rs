@@ -277,6 +277,16 @@ fn never_returns() -> ! {
 }
 
 #[observe]
+async fn serves_forever(stop: bool) -> ! {
+    if stop {
+        panic!("stopped");
+    }
+    loop {
+        tokio::task::yield_now().await;
+    }
+}
+
+#[observe]
 fn configured_out(#[cfg(any())] gone: u32, kept: u32) -> u32 {
     kept
 }
@@ -318,6 +328,16 @@ fn never_called() {}
 #[test]
 fn unusual_shapes_compile_and_record() {
     assert!(std::panic::catch_unwind(|| never_returns()).is_err());
+    let (result, captured) = capture(|| {
+        std::panic::catch_unwind(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(serves_forever(true))
+        })
+    });
+    assert!(result.is_err());
+    assert_eq!(one_outcome(&captured, "serves_forever"), "panic");
     let (value, captured) = capture(|| configured_out(5));
     assert_eq!(value, 5);
     assert_eq!(one_outcome(&captured, "configured_out"), "ok");

@@ -64,7 +64,23 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
         ReturnType::Default => None,
     };
     let user_block = (*function.block).clone();
-    let body = if function.sig.asyncness.is_some() {
+    let body = if function.sig.asyncness.is_some() && matches!(output, Some(Type::Never(_))) {
+        // `!` cannot annotate the inner block; its output falls back to `()`
+        // and is never produced.
+        let rebinds = rebind_arguments(spec, &mut function);
+        let prologue = prologue(spec, quote!(#p::Exit::Async));
+        let classify = completion::classifier(spec);
+        quote! {
+            #prologue
+            #p::ObservedFuture::new(__observe, async move {
+                #rebinds
+                #user_block;
+                #[allow(unreachable_code)]
+                return;
+            }, #classify).await;
+            ::core::unreachable!("an async fn returning `!` completed")
+        }
+    } else if function.sig.asyncness.is_some() {
         let rebinds = rebind_arguments(spec, &mut function);
         let fake_return = fake_return(output.as_ref());
         let prologue = prologue(spec, quote!(#p::Exit::Async));
