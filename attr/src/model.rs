@@ -10,8 +10,6 @@ use crate::{check, item, names};
 
 /// The default cardinality budget: label combinations times outcomes.
 pub const DEFAULT_MAX_SERIES: u64 = 256;
-/// The outcomes every function's series are multiplied by.
-pub const OUTCOMES: u64 = 4;
 
 /// A `tracing` level.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,18 +213,7 @@ pub struct AnnotatedFn {
 
 /// Span and event fields the macro sets itself; arguments with these names
 /// are recorded as `arg.<name>`.
-pub const OWN_FIELDS: &[&str] = &[
-    "flow",
-    "function",
-    "outcome",
-    "duration_ms",
-    "slow",
-    "message",
-    "return",
-    "error",
-    "code",
-    "otel",
-];
+pub use crate::schema::OWN_FIELDS;
 
 impl AnnotatedFn {
     /// Builds the model, reporting every rule violation into `cx`.

@@ -1,10 +1,6 @@
 //! How a call ended, and what is recorded about an error.
 
-/// Outcome names by index: the `outcome` label values.
-pub const OUTCOME_NAMES: [&str; OUTCOME_COUNT] = ["ok", "error", "panic", "cancelled"];
-/// How many outcomes there are: every label combination's calls counter
-/// and histogram exist once per outcome.
-pub const OUTCOME_COUNT: usize = 4;
+pub use observe_attr::schema::{OUTCOME_COUNT, OUTCOME_NAMES};
 
 /// How a call ended.
 #[derive(Debug)]
@@ -58,10 +54,9 @@ pub struct ErrorInfo {
     pub type_name: &'static str,
 }
 
-/// The `error_kind` of errors whose type does not implement `Label`.
-pub const DEFAULT_ERROR_KIND: &str = "error";
-/// The `error_kind` of panics.
-pub const PANIC_ERROR_KIND: &str = "panic";
+pub use observe_attr::schema::error_kind::{
+    DEFAULT as DEFAULT_ERROR_KIND, PANIC as PANIC_ERROR_KIND,
+};
 /// The `error_kind` values observe adds to a `Label` error type's own
 /// (`other`, `error`, `panic`).
 pub const EXTRA_ERROR_KINDS: usize = 3;

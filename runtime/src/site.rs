@@ -22,6 +22,8 @@ use metrics::{Counter, Gauge, Histogram, Key, Label as MetricLabel, Recorder, Sh
 use tracing::Level;
 use tracing_core::metadata::Kind;
 
+use observe_attr::schema;
+
 use crate::callsite::{DynCallsite, Origin};
 use crate::labels::LabelSet;
 use crate::metric_names::{self as names, keys};
@@ -73,26 +75,10 @@ pub struct SiteMeta {
 }
 
 /// The span fields observe sets itself, first in every span, in order.
-pub const SPAN_OWN_FIELDS: [&str; 5] = [
-    "flow",
-    "code.function",
-    "code.namespace",
-    "otel.status_code",
-    "error.type",
-];
+pub(crate) use observe_attr::schema::SPAN_FIELDS as SPAN_OWN_FIELDS;
 
 /// The completion event's fields, in order.
-pub(crate) const COMPLETION_FIELDS: &[&str] = &[
-    "flow",
-    "function",
-    "outcome",
-    "duration_ms",
-    "error.kind",
-    "error.message",
-    "slow",
-    "return",
-    "message",
-];
+const COMPLETION_FIELDS: &[&str] = &observe_attr::schema::EVENT_FIELDS;
 
 /// The per-function static generated code declares.
 pub struct CallSite {
@@ -508,7 +494,10 @@ pub(crate) fn describe_and_publish_slo(
     let metrics_meta = metadata(meta);
     let objective = |name: &'static str, ratio: f64| {
         let mut labels = base_labels(meta, function);
-        labels.push(MetricLabel::from_static_parts("objective", name));
+        labels.push(MetricLabel::from_static_parts(
+            schema::label::OBJECTIVE,
+            name,
+        ));
         recorder
             .register_gauge(
                 &Key::from_parts(names::SLO_OBJECTIVE_RATIO, labels),
@@ -517,10 +506,10 @@ pub(crate) fn describe_and_publish_slo(
             .set(percent_to_ratio(ratio));
     };
     if let Some(availability) = slo.availability {
-        objective("availability", availability);
+        objective(schema::objective::AVAILABILITY, availability);
     }
     if let (Some(latency_us), Some(percentile)) = (slo.latency_us, slo.percentile) {
-        objective("latency", percentile);
+        objective(schema::objective::LATENCY, percentile);
         recorder.describe_gauge(
             names::SLO_LATENCY_THRESHOLD_SECONDS.into(),
             Some(Unit::Seconds),

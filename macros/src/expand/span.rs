@@ -5,6 +5,7 @@
 
 use observe_attr::args::FieldSigil;
 use observe_attr::model::{AnnotatedFn, Recording};
+use observe_attr::schema::SPAN_FIELDS;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
@@ -13,19 +14,11 @@ use super::private;
 
 /// The span's field names, in order, for the site's description.
 pub fn field_names(spec: &AnnotatedFn) -> Vec<String> {
-    let mut names: Vec<String> = OWN_SPAN_FIELDS.iter().map(|s| s.to_string()).collect();
+    // The runtime fills observe's own fields, first in every span.
+    let mut names: Vec<String> = SPAN_FIELDS.iter().map(|s| s.to_string()).collect();
     names.extend(recorded(spec).map(|(name, _)| name));
     names
 }
-
-/// Must match the runtime's `SPAN_OWN_FIELDS`, which it fills in itself.
-const OWN_SPAN_FIELDS: [&str; 5] = [
-    "flow",
-    "code.function",
-    "code.namespace",
-    "otel.status_code",
-    "error.type",
-];
 
 /// Opens the span on `__observe` when it is wanted.
 pub fn open(spec: &AnnotatedFn) -> TokenStream {
