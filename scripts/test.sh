@@ -13,4 +13,8 @@ if ! command -v prometheus >/dev/null 2>&1 || ! command -v promtool >/dev/null 2
 fi
 
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The docs build without broken links or missing docs, and their examples
+# (the #[observe] reference, shown on hover and on docs.rs) run as tests.
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+cargo test --workspace --doc "$@"
 cargo test --workspace --all-targets "$@"
