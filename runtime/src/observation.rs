@@ -5,7 +5,6 @@
 //! once.
 
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
@@ -61,8 +60,9 @@ pub struct Observation {
 impl Observation {
     /// Starts observing a call, or returns `None` when nothing listens at
     /// all (no recorder, and no subscriber enabled even for errors): then
-    /// the call reads no clock and creates no span.
-    #[inline]
+    /// the call reads no clock and creates no span. Not inlined: one
+    /// call costs a nanosecond, a copy in every annotated function costs
+    /// build time.
     pub fn start(
         site: &'static CallSite,
         self_type: Option<fn() -> &'static str>,
@@ -176,8 +176,7 @@ impl Observation {
         let seconds = self.start.elapsed().as_secs_f64();
         // The probes guard every user impl they call; this only catches
         // what they could not (a panicking `Label` of a generic error).
-        let (outcome, ret) = catch_unwind(AssertUnwindSafe(|| classify(value)))
-            .unwrap_or_else(|_| (unclassified(), None));
+        let (outcome, ret) = crate::probe::guarded(|| (unclassified(), None), || classify(value));
         self.record(seconds, outcome, ret.as_deref());
     }
 

@@ -91,10 +91,23 @@ pub fn in_guarded_formatting() -> bool {
 /// what the program does. (Under `panic = "abort"` nothing can be caught.)
 #[inline]
 pub fn guarded<T>(fallback: impl FnOnce() -> T, f: impl FnOnce() -> T) -> T {
+    let mut f = Some(f);
+    let mut out = None;
+    if catches(&mut || out = f.take().map(|f| f())) {
+        fallback()
+    } else {
+        out.unwrap_or_else(fallback)
+    }
+}
+
+/// The one place that catches: not generic, so `catch_unwind`'s machinery
+/// is compiled once, not once per recorded type (build time).
+#[inline(never)]
+pub(crate) fn catches(f: &mut dyn FnMut()) -> bool {
     let outer = GUARDING.with(|g| g.replace(true));
-    let result = catch_unwind(AssertUnwindSafe(f));
+    let panicked = catch_unwind(AssertUnwindSafe(f)).is_err();
     GUARDING.with(|g| g.set(outer));
-    result.unwrap_or_else(|_| fallback())
+    panicked
 }
 
 const DEBUG_PANICKED: &str = "<unprintable: Debug panicked>";
