@@ -154,29 +154,25 @@ impl Observation {
             .map(|o| o.span.enter())
     }
 
-    /// Finishes a call that returned `value`. `classify` (generated) tells
-    /// an `Err` from a success and renders `ret`.
+    /// Finishes a synchronous call. `classify` (generated, reading the
+    /// returned value) tells an `Err` from a success and renders `ret`; it
+    /// is a `dyn` so that this is compiled once, not per function.
     #[inline]
-    pub fn finish<T: ?Sized>(
+    pub fn finish(
         observation: Option<Self>,
-        value: &T,
-        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
+        classify: &mut dyn FnMut() -> (Outcome, Option<String>),
     ) {
         if let Some(mut observation) = observation {
-            observation.finish_with(value, classify);
+            observation.finish_with(classify);
         }
     }
 
-    fn finish_with<T: ?Sized>(
-        &mut self,
-        value: &T,
-        classify: impl FnOnce(&T) -> (Outcome, Option<String>),
-    ) {
+    fn finish_with(&mut self, classify: &mut dyn FnMut() -> (Outcome, Option<String>)) {
         self.done = true;
         let seconds = self.start.elapsed().as_secs_f64();
         // The probes guard every user impl they call; this only catches
         // what they could not (a panicking `Label` of a generic error).
-        let (outcome, ret) = crate::probe::guarded(|| (unclassified(), None), || classify(value));
+        let (outcome, ret) = crate::probe::guarded(|| (unclassified(), None), classify);
         self.record(seconds, outcome, ret.as_deref());
     }
 
@@ -374,7 +370,11 @@ where
         if let Poll::Ready(output) = &poll
             && let Some(classify) = this.classify.take()
         {
-            observation.finish_with(output, classify);
+            let mut classify = Some(classify);
+            observation.finish_with(&mut || match classify.take() {
+                Some(classify) => classify(output),
+                None => (unclassified(), None),
+            });
         }
         poll
     }

@@ -11,6 +11,19 @@ use super::private;
 
 /// A closure `|&Output| -> (Outcome, Option<String>)`.
 pub fn classifier(spec: &AnnotatedFn) -> TokenStream {
+    let body = classify(spec);
+    quote!(|__observe_value| #body)
+}
+
+/// A `&mut dyn FnMut() -> (Outcome, Option<String>)` reading the local
+/// `__observe_value` (whose type is known by then, as the probes need).
+pub fn classifier_of_local(spec: &AnnotatedFn) -> TokenStream {
+    let body = classify(spec);
+    quote!(&mut || { let __observe_value = &__observe_value; #body })
+}
+
+/// The classification of `__observe_value: &Output`.
+fn classify(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
     let ret = if spec.ret {
         quote!((&&&#p::Probe(__observe_value)).observe_return())
@@ -18,7 +31,7 @@ pub fn classifier(spec: &AnnotatedFn) -> TokenStream {
         quote!(::core::option::Option::None)
     };
     quote! {
-        |__observe_value| {
+        {
             #[allow(unused_imports)]
             use #p::probe::*;
             (match (&&#p::Probe(__observe_value)).observe_error() {

@@ -113,7 +113,7 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
         }
     } else {
         let prologue = prologue(spec, quote!(#p::Exit::Sync));
-        let classify = completion::classifier(spec);
+        let classify = completion::classifier_of_local(spec);
         let ty = declared_type(output.as_ref());
         let labeled = labeled_body(user_block);
         quote! {
@@ -125,7 +125,7 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             // A body that always panics makes what follows unreachable; that
             // is the plain function's business, not a warning of ours.
             #[allow(unreachable_code)]
-            #p::Observation::finish(__observe, &__observe_value, #classify);
+            #p::Observation::finish(__observe, #classify);
             #[allow(unreachable_code, clippy::needless_return)]
             return __observe_value;
         }
