@@ -78,6 +78,7 @@ fn key_value_syntaxes() {
         r#"Creds { token: Some("hunter2hunter2") }"#,
         r#"Req { auth: Creds { key: "hunter2hunter2" } }"#,
         "password: hunter2hunter2",
+        "login rejected: password=Bearer hunter2hunter2",
     ] {
         assert_masked(text, "hunter2hunter2");
     }
