@@ -13,6 +13,8 @@ use serde_json::Value;
 const EXPECTED: &[(&str, &str, &str)] = &[
     // legacy: OBS002 turned off and OBS003 lowered by [package.metadata.observe].
     ("OBS001", "error", "crates/legacy/src/lib.rs:5:48"),
+    // `%iban`: an IBAN is a secret name.
+    ("OBS003", "warning", "crates/legacy/src/lib.rs:6:20"),
     ("OBS003", "warning", "crates/legacy/src/lib.rs:6:27"),
     // A file that does not parse is reported, not fatal.
     ("OBS000", "warning", "crates/shop/src/broken.rs:2:20"),
@@ -89,7 +91,7 @@ fn fixture_workspace_gives_exactly_the_expected_findings() {
         .collect();
     assert_eq!(actual, expected);
     assert_eq!(json["summary"]["errors"], 27);
-    assert_eq!(json["summary"]["warnings"], 5);
+    assert_eq!(json["summary"]["warnings"], 6);
     assert_eq!(json["summary"]["files"], 8);
 }
 
