@@ -228,9 +228,8 @@ pub(super) fn pem_block_at(bytes: &[u8], i: usize) -> Option<usize> {
     }
     let label_start = i + BEGIN.len();
     let label = find(&bytes[label_start..], b"-----")?;
-    if find(&bytes[label_start..label_start + label], b"PRIVATE KEY").is_none() {
-        return None;
-    }
+    // Only private keys: certificates and public keys are not secrets.
+    find(&bytes[label_start..label_start + label], b"PRIVATE KEY")?;
     let body = label_start + label + 5;
     let Some(end) = find(&bytes[body..], END) else {
         return Some(bytes.len());
