@@ -119,14 +119,13 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
 /// end: a PEM block after a header name (`Authorization: -----BEGIN …`),
 /// a grouped card number or IBAN as a bare value (`pin=4111 1111 …`).
 fn widened(bytes: &[u8], mut hit: Hit) -> Hit {
-    if hit.quote == 0 {
-        let start = hit.start;
-        let grouped = numbers::card_or_ssn_at(bytes, start)
-            .or_else(|| numbers::iban_at(bytes, start))
-            .filter(|_| bytes[start].is_ascii_alphanumeric());
-        if let Some(end) = grouped {
-            hit.end = hit.end.max(end);
-        }
+    let start = hit.start;
+    if hit.quote == 0
+        && bytes[start].is_ascii_alphanumeric()
+        && let Some(end) =
+            numbers::card_or_ssn_at(bytes, start).or_else(|| numbers::iban_at(bytes, start))
+    {
+        hit.end = hit.end.max(end);
     }
     if let Some(begin) = (hit.start..hit.end).find(|&p| bytes[p..].starts_with(formats::PEM_BEGIN))
         && let Some(end) = formats::pem_block_at(bytes, begin)
