@@ -213,3 +213,84 @@ fn hashed_arguments_are_stable_surrogates() {
     );
     assert!(!first.all_text().contains("ann@example.com"));
 }
+
+#[test]
+fn short_hash_keys_are_refused() {
+    // Refused keys are never installed, so this does not affect the other
+    // tests' hashes.
+    assert_eq!(
+        observe::set_hash_key(Vec::new()),
+        Err(observe::HashKeyError::TooShort { len: 0 })
+    );
+    let error = observe::set_hash_key(b"short-key".to_vec()).unwrap_err();
+    assert_eq!(error, observe::HashKeyError::TooShort { len: 9 });
+    assert!(
+        error.to_string().contains("at least 16"),
+        "a clear error: {error}"
+    );
+}
+
+/// Names the issue found recorded raw, in snake_case and camelCase.
+#[observe(flow = "names")]
+#[allow(non_snake_case, clippy::too_many_arguments)]
+fn names(
+    pwd: &str,
+    user_pass: &str,
+    passphrase: &str,
+    session_key: &str,
+    sessionid: &str,
+    otp: &str,
+    iban: &str,
+    account_number: &str,
+    cardNumber: &str,
+    userPin: &str,
+    authToken: &str,
+    company: &str,
+    passenger: &str,
+) -> usize {
+    [
+        pwd,
+        user_pass,
+        passphrase,
+        session_key,
+        sessionid,
+        otp,
+        iban,
+        account_number,
+        cardNumber,
+        userPin,
+        authToken,
+        company,
+        passenger,
+    ]
+    .iter()
+    .map(|s| s.len())
+    .sum()
+}
+
+#[test]
+fn names_are_split_into_words() {
+    let (_, captured) = capture(|| {
+        names(
+            "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "acme", "two",
+        )
+    });
+    let span = captured.spans_named("names")[0];
+    for name in [
+        "pwd",
+        "user_pass",
+        "passphrase",
+        "session_key",
+        "sessionid",
+        "otp",
+        "iban",
+        "account_number",
+        "cardNumber",
+        "userPin",
+        "authToken",
+    ] {
+        assert_eq!(span.str(name), Some("[REDACTED]"), "{name}");
+    }
+    assert_eq!(span.str("company"), Some("acme"));
+    assert_eq!(span.str("passenger"), Some("two"));
+}

@@ -140,11 +140,20 @@ fn is_name_byte(b: u8) -> bool {
 fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     let hay = haystack.as_bytes();
     let needle = needle.as_bytes();
-    (0..hay.len()).any(|start| {
-        let mut pos = start;
-        for &want in needle {
+    let first = needle[0];
+    // Separators only lengthen a match: a shorter name cannot contain it.
+    if hay.len() < needle.len() {
+        return false;
+    }
+    (0..=hay.len() - needle.len()).any(|start| {
+        // Most positions fail on the first byte: test it before looping.
+        if hay[start].to_ascii_lowercase() != first {
+            return false;
+        }
+        let mut pos = start + 1;
+        for &want in &needle[1..] {
             // A separator may sit inside the stem, never at its start.
-            while pos > start && pos < hay.len() && matches!(hay[pos], b'_' | b'-' | b'.') {
+            while pos < hay.len() && matches!(hay[pos], b'_' | b'-' | b'.') {
                 pos += 1;
             }
             if pos >= hay.len() || hay[pos].to_ascii_lowercase() != want {

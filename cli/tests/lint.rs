@@ -13,6 +13,7 @@ use serde_json::Value;
 const EXPECTED: &[(&str, &str, &str)] = &[
     // legacy: OBS002 turned off and OBS003 lowered by [package.metadata.observe].
     ("OBS001", "error", "crates/legacy/src/lib.rs:5:48"),
+    // `%iban`: an IBAN is a secret name.
     ("OBS003", "warning", "crates/legacy/src/lib.rs:6:20"),
     ("OBS003", "warning", "crates/legacy/src/lib.rs:6:27"),
     // A file that does not parse is reported, not fatal.

@@ -8,7 +8,7 @@
 use observe_attr::names::is_secret_name;
 
 use super::REDACTED;
-use super::scrub::{AUTH_SCHEMES, Hit, run_len};
+use super::scrub::{AUTH_SCHEMES, Hit, is_token68_byte, run_len};
 
 /// Header names whose whole value is a credential (a cookie header's every
 /// cookie, an authorization header's scheme and credential).
@@ -186,6 +186,16 @@ fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
             break;
         }
         pos += 1;
+    }
+    // `password=Bearer <token>`: the scheme and its credential.
+    if next_word_is_scheme(bytes, start)
+        && run_len(bytes, start, |b| b.is_ascii_alphabetic()) == pos - start
+    {
+        let spaces = run_len(bytes, pos, |b| b == b' ');
+        let credential = run_len(bytes, pos + spaces, is_token68_byte);
+        if spaces > 0 && credential > 0 {
+            pos += spaces + credential;
+        }
     }
     (pos, 0)
 }

@@ -91,8 +91,9 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
         return None;
     }
     let prev = i.checked_sub(1).map(|p| bytes[p]);
-    let after_escape = after_percent_escape(bytes, i);
-    if prev.is_some_and(|p| p.is_ascii_alphanumeric()) && !after_escape {
+    let inside_word = prev.is_some_and(|p| p.is_ascii_alphanumeric());
+    let after_escape = inside_word && after_percent_escape(bytes, i);
+    if inside_word && !after_escape {
         return None;
     }
     if b.is_ascii_digit()
@@ -119,14 +120,13 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
 /// end: a PEM block after a header name (`Authorization: -----BEGIN …`),
 /// a grouped card number or IBAN as a bare value (`pin=4111 1111 …`).
 fn widened(bytes: &[u8], mut hit: Hit) -> Hit {
-    if hit.quote == 0 {
-        let start = hit.start;
-        let grouped = numbers::card_or_ssn_at(bytes, start)
-            .or_else(|| numbers::iban_at(bytes, start))
-            .filter(|_| bytes[start].is_ascii_alphanumeric());
-        if let Some(end) = grouped {
-            hit.end = hit.end.max(end);
-        }
+    let start = hit.start;
+    if hit.quote == 0
+        && bytes[start].is_ascii_alphanumeric()
+        && let Some(end) =
+            numbers::card_or_ssn_at(bytes, start).or_else(|| numbers::iban_at(bytes, start))
+    {
+        hit.end = hit.end.max(end);
     }
     if let Some(begin) = (hit.start..hit.end).find(|&p| bytes[p..].starts_with(formats::PEM_BEGIN))
         && let Some(end) = formats::pem_block_at(bytes, begin)
@@ -167,6 +167,9 @@ const MIN_SCHEME_CREDENTIAL: usize = 16;
 /// `Bearer <token68>` without a header name: the credential, when it is
 /// long enough to be one.
 fn scheme_credential_at(bytes: &[u8], i: usize) -> Option<Hit> {
+    if !matches!(bytes[i].to_ascii_lowercase(), b'b' | b't' | b'd' | b'n') {
+        return None;
+    }
     let word = run_len(bytes, i, |b| b.is_ascii_alphabetic());
     if !AUTH_SCHEMES
         .iter()

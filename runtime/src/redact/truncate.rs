@@ -84,18 +84,39 @@ fn is_run_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'=' | b'.' | b'~' | b'%')
 }
 
-/// Whether spaces at `at` lead to another group of a grouped number.
+/// Whether the cut at `at` falls in the separator of a grouped number:
+/// spaces on either side of it, a digit group after them, and a group
+/// before them (`4111  1111 | 1111`).
 fn continues_digit_group(bytes: &[u8], at: usize) -> bool {
-    let spaces = bytes[at..].iter().take_while(|&&b| b == b' ').count();
-    spaces > 0
-        && at > 0
-        && bytes[at - 1].is_ascii_alphanumeric()
-        && bytes.get(at + spaces).is_some_and(u8::is_ascii_digit)
+    let after = bytes[at..].iter().take_while(|&&b| b == b' ').count();
+    let before = bytes[..at].iter().rev().take_while(|&&b| b == b' ').count();
+    after + before > 0
+        && at > before
+        && bytes[at - before - 1].is_ascii_alphanumeric()
+        && bytes.get(at + after).is_some_and(u8::is_ascii_digit)
 }
 
 /// The start of the token-like run ending at `end`: run bytes, and the
-/// spaces between groups that hold digits (`4111 1111 11`, `DE89 3704`).
+/// spaces between groups that hold digits (`4111 1111 11`, `DE89 3704`),
+/// including separator spaces right before `end`.
 fn partial_run_start(bytes: &[u8], end: usize) -> usize {
+    let trailing = bytes[..end]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b' ')
+        .count();
+    if trailing > 0 {
+        let before = end - trailing;
+        if before == 0 || !group_before_has_digit(bytes, before) {
+            return end;
+        }
+        let start = run_start(bytes, before);
+        return if start < before { start } else { end };
+    }
+    run_start(bytes, end)
+}
+
+fn run_start(bytes: &[u8], end: usize) -> usize {
     let mut start = end;
     loop {
         let run = bytes[..start]
