@@ -36,13 +36,15 @@ pub use observe_macros::observe;
 /// are refused.
 pub use observe_macros::Label;
 pub use observe_runtime::{
-    FunctionInfo, HashKeyError, Label, OTHER, REDACTED, Sensitive, SloInfo, catalog,
-    in_guarded_formatting, metric_names, names, set_hash_key,
+    FunctionInfo, HashKeyError, Label, MIN_HASH_KEY_LEN, OTHER, REDACTED, Sensitive, SloInfo,
+    catalog, in_guarded_formatting, metric_names, names, set_hash_key,
 };
 
 /// Redaction helpers: the scrubber every recorded text goes through.
 pub mod redact {
-    pub use observe_runtime::redact::{MAX_TEXT_LEN, debug_text, display_text, scrub};
+    pub use observe_runtime::redact::{
+        FORMAT_CAP, MAX_TEXT_LEN, debug_text, display_text, is_card_number, scrub, truncate,
+    };
 }
 
 /// Sampling hooks (used by `observe::init` to sample per OpenTelemetry trace).

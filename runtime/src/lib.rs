@@ -24,7 +24,7 @@ pub mod sampling;
 mod site;
 
 pub use catalog::{FunctionInfo, SloInfo, catalog};
-pub use hash::{HashKeyError, set_hash_key};
+pub use hash::{HashKeyError, MIN_HASH_KEY_LEN, set_hash_key};
 pub use label::{Label, OTHER};
 pub use probe::in_guarded_formatting;
 pub use redact::{REDACTED, Sensitive};

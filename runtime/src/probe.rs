@@ -79,7 +79,7 @@ thread_local! {
     static GUARDING: Cell<bool> = const { Cell::new(false) };
 }
 
-/// Whether the current thread is inside [`guarded`]: a panic hook can tell
+/// Whether the current thread is inside observe's guarded formatting: a panic hook can tell
 /// a panic observe catches (a user's `Debug` panicking while recorded)
 /// from one that reaches the program.
 pub fn in_guarded_formatting() -> bool {

@@ -11,7 +11,7 @@
 //!
 //! One module per part: [`config`] (the builder and the environment),
 //! `logs` (the log output), [`redaction`], `traces`, [`metrics`],
-//! [`flight_recorder`], `guard`, and [`http`].
+//! [`mod@flight_recorder`], `guard`, and [`http`].
 #![deny(missing_docs)]
 
 pub mod config;
