@@ -3,9 +3,11 @@
 //! attributes become catalog entries.
 
 use observe_attr::Args;
+use observe_attr::item::path_is;
 use observe_attr::model::Context as AttrContext;
 use quote::ToTokens;
-use syn::{Attribute, Meta};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Meta, Token};
 
 use crate::finding::Code;
 use crate::observed::ObservedFn;
@@ -16,21 +18,15 @@ pub use observe_attr::item::is_observe_attr as is_observe;
 
 /// `#[derive(Label)]` or `#[derive(observe::Label)]`.
 pub fn derives_label(attrs: &[Attribute]) -> bool {
+    let parser = Punctuated::<syn::Path, Token![,]>::parse_terminated;
     attrs
         .iter()
         .filter(|a| a.path().is_ident("derive"))
-        .any(|a| {
-            let Meta::List(list) = &a.meta else {
-                return false;
-            };
-            let text = list.tokens.to_string();
-            text.split(',').any(|d| {
-                d.trim()
-                    .trim_start_matches("observe")
-                    .trim_start_matches(" :: ")
-                    .trim()
-                    == "Label"
-            })
+        .filter_map(|a| a.parse_args_with(parser).ok())
+        .any(|derives| {
+            derives
+                .iter()
+                .any(|d| path_is(d, &[&["Label"], &["observe", "Label"]]))
         })
 }
 
