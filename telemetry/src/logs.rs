@@ -102,6 +102,53 @@ struct Scratch {
     entries: Vec<Entry>,
     text: String,
     line: Vec<u8>,
+    clock: Clock,
+}
+
+/// The RFC 3339 timestamp of tracing-subscriber's `SystemTime`
+/// (`2026-12-01T21:50:00.123456Z`), with the part up to the seconds
+/// formatted once per second rather than on every line.
+#[derive(Default)]
+struct Clock {
+    second: u64,
+    /// `2026-12-01T21:50:00.`, for `second`; empty before the first line.
+    prefix: Vec<u8>,
+}
+
+impl Clock {
+    fn write_now(&mut self, out: &mut Vec<u8>, text: &mut String) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let second = now.as_secs();
+        if second != self.second || self.prefix.is_empty() {
+            text.clear();
+            let _ = SystemTime.format_time(&mut Writer::new(text));
+            out.extend_from_slice(text.as_bytes());
+            // Reuse its first part only if it was formatted in the same
+            // second as `now` (the two clock reads may straddle one).
+            let seconds = format!("{:02}.", second % 60);
+            match text.find('.') {
+                Some(dot) if text.get(dot - 2..=dot) == Some(seconds.as_str()) => {
+                    self.prefix.clear();
+                    self.prefix.extend_from_slice(&text.as_bytes()[..=dot]);
+                    self.second = second;
+                }
+                _ => self.prefix.clear(),
+            }
+            return;
+        }
+        out.extend_from_slice(&self.prefix);
+        let micros = now.subsec_micros();
+        let mut digits = [b'0'; 6];
+        let mut rest = micros;
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
 }
 
 thread_local! {
@@ -155,6 +202,7 @@ impl LogLayer {
             entries,
             text,
             line,
+            clock,
         } = scratch;
         values.clear();
         entries.clear();
@@ -163,16 +211,16 @@ impl LogLayer {
         }
 
         let meta = event.metadata();
-        text.clear();
-        let _ = SystemTime.format_time(&mut Writer::new(text));
         let start = values.len() as u32;
-        write_json_str(values, text);
-        entries.push(Entry {
-            key: "timestamp",
+        values.push(b'"');
+        clock.write_now(values, text);
+        values.push(b'"');
+        entries.push(Entry::new(
+            "timestamp",
             start,
-            end: values.len() as u32,
-            rank: RANK_METADATA,
-        });
+            values.len() as u32,
+            RANK_METADATA,
+        ));
         let mut writer = FieldWriter {
             out: values,
             entries,
@@ -227,7 +275,7 @@ impl LogLayer {
         }
 
         // One entry per key, the highest rank winning; keys in order.
-        entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.rank.cmp(&b.rank)));
+        entries.sort_unstable_by(Entry::order);
         let mut kept = 0;
         for index in 0..entries.len() {
             if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
@@ -238,6 +286,12 @@ impl LogLayer {
         }
         entries.truncate(kept);
 
+        let mut leading = [usize::MAX; LEADING_KEYS.len()];
+        for (index, entry) in entries.iter().enumerate() {
+            if let Some(position) = leading_position(entry) {
+                leading[position] = index;
+            }
+        }
         line.clear();
         line.push(b'{');
         let mut first = true;
@@ -250,13 +304,13 @@ impl LogLayer {
             line.push(b':');
             line.extend_from_slice(entry.bytes(values));
         };
-        for key in LEADING_KEYS {
-            if let Ok(index) = entries.binary_search_by(|e| e.key.cmp(key)) {
-                push(line, &entries[index]);
+        for index in leading {
+            if let Some(entry) = entries.get(index) {
+                push(line, entry);
             }
         }
-        for entry in entries.iter() {
-            if !LEADING_KEYS.contains(&entry.key) {
+        for (index, entry) in entries.iter().enumerate() {
+            if !leading.contains(&index) {
                 push(line, entry);
             }
         }
@@ -290,15 +344,35 @@ impl LogLayer {
     }
 }
 
+/// The first eight bytes of each leading key, to find them without
+/// comparing every key against every leading key.
+const LEADING_PREFIXES: [u64; LEADING_KEYS.len()] = {
+    let mut prefixes = [0; LEADING_KEYS.len()];
+    let mut index = 0;
+    while index < LEADING_KEYS.len() {
+        prefixes[index] = fields::prefix_of(LEADING_KEYS[index]);
+        index += 1;
+    }
+    prefixes
+};
+
+/// The place of `entry`'s key among the leading keys, if it is one.
+fn leading_position(entry: &Entry) -> Option<usize> {
+    LEADING_PREFIXES
+        .iter()
+        .zip(LEADING_KEYS)
+        .position(|(prefix, key)| *prefix == entry.prefix && entry.key == key)
+}
+
 /// Copies one fragment from `from` into the line's buffer.
 fn push_copy(values: &mut Vec<u8>, entries: &mut Vec<Entry>, entry: Entry, from: &[u8], rank: u32) {
     let start = values.len() as u32;
     values.extend_from_slice(entry.bytes(from));
     entries.push(Entry {
-        key: entry.key,
         start,
         end: values.len() as u32,
         rank,
+        ..entry
     });
 }
 
@@ -329,12 +403,8 @@ impl FieldWriter<'_> {
     fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
         let start = self.out.len() as u32;
         render(self.out, verdicts::of_static(key));
-        self.entries.push(Entry {
-            key,
-            start,
-            end: self.out.len() as u32,
-            rank: self.rank,
-        });
+        self.entries
+            .push(Entry::new(key, start, self.out.len() as u32, self.rank));
     }
 }
 
@@ -411,6 +481,34 @@ pub fn pretty_line(fields: &Map<String, Value>, colour: bool) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn timestamps_have_the_rfc3339_shape_when_cached() {
+        let mut clock = Clock::default();
+        let mut text = String::new();
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            clock.write_now(&mut out, &mut text);
+            let stamp = String::from_utf8(out).unwrap();
+            assert_eq!(stamp.len(), 27, "{stamp}");
+            for (index, byte) in stamp.bytes().enumerate() {
+                let expected = match index {
+                    4 | 7 => b'-',
+                    10 => b'T',
+                    13 | 16 => b':',
+                    19 => b'.',
+                    26 => b'Z',
+                    _ => b'0',
+                };
+                if expected == b'0' {
+                    assert!(byte.is_ascii_digit(), "{stamp}");
+                } else {
+                    assert_eq!(byte, expected, "{stamp}");
+                }
+            }
+        }
+        assert!(!clock.prefix.is_empty(), "the second's prefix is kept");
+    }
 
     #[test]
     fn leading_keys_come_first() {

@@ -22,12 +22,49 @@ use crate::verdicts::{self, Verdict, scrub_memo};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
     pub key: &'static str,
+    /// The key's first eight bytes, big-endian: most comparisons of keys
+    /// are decided by this number alone.
+    pub prefix: u64,
     pub start: u32,
     pub end: u32,
     pub rank: u32,
 }
 
+/// The first eight bytes of `key` as a big-endian number (zero-padded), so
+/// comparing two prefixes orders keys as comparing the strings does.
+pub(crate) const fn prefix_of(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut prefix = 0u64;
+    let mut index = 0;
+    while index < 8 {
+        prefix <<= 8;
+        if index < bytes.len() {
+            prefix |= bytes[index] as u64;
+        }
+        index += 1;
+    }
+    prefix
+}
+
 impl Entry {
+    pub(crate) fn new(key: &'static str, start: u32, end: u32, rank: u32) -> Self {
+        Entry {
+            key,
+            prefix: prefix_of(key),
+            start,
+            end,
+            rank,
+        }
+    }
+
+    /// By key, then by rank.
+    pub(crate) fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| a.key.cmp(b.key))
+            .then(a.rank.cmp(&b.rank))
+    }
+
     pub(crate) fn bytes<'b>(&self, buffer: &'b [u8]) -> &'b [u8] {
         &buffer[self.start as usize..self.end as usize]
     }
@@ -135,12 +172,8 @@ impl FieldWriter<'_> {
     ) {
         let start = self.out.len() as u32;
         render(self.out, verdicts::of_static(key), self.text);
-        self.entries.push(Entry {
-            key,
-            start,
-            end: self.out.len() as u32,
-            rank: self.rank,
-        });
+        self.entries
+            .push(Entry::new(key, start, self.out.len() as u32, self.rank));
     }
 }
 
@@ -246,10 +279,7 @@ pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
     }
     let start = fields.buffer.len() as u32;
     write_text(&mut fields.buffer, verdicts::of_static("name"), name);
-    fields.entries.push(Entry {
-        key: "name",
-        start,
-        end: fields.buffer.len() as u32,
-        rank: 0,
-    });
+    fields
+        .entries
+        .push(Entry::new("name", start, fields.buffer.len() as u32, 0));
 }
