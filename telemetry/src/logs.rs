@@ -14,7 +14,6 @@
 mod fields;
 
 use std::cell::RefCell;
-use std::io::Write as _;
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
@@ -253,8 +252,8 @@ impl LogLayer {
                     rank: RANK_IDS,
                     span: false,
                 };
-                writer.trusted_display("trace_id", &trace);
-                writer.trusted_display("span_id", &span);
+                writer.trusted_hex("trace_id", &trace.to_bytes());
+                writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
             for (depth, span) in leaf.scope().from_root().enumerate() {
@@ -391,11 +390,16 @@ impl FieldWriter<'_> {
         self.push(key, |out, _| write_json_str(out, value));
     }
 
-    /// An id the telemetry generated, as a JSON string.
-    fn trusted_display(&mut self, key: &'static str, value: &dyn std::fmt::Display) {
+    /// An id the telemetry generated, as a JSON string of lowercase hex
+    /// digits (as the ids' `Display` writes them).
+    fn trusted_hex(&mut self, key: &'static str, bytes: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.push(key, |out, _| {
             out.push(b'"');
-            let _ = write!(out, "{value}");
+            for byte in bytes {
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+            }
             out.push(b'"');
         });
     }
