@@ -9,7 +9,9 @@
 //! median of its rounds.
 //!
 //! `cargo bench -p observe-benches --bench production`
-//! (`-- <name>` runs one scenario in this process.)
+//! (`-- <name>` runs only the scenarios whose names contain it;
+//! `OBSERVE_BENCH_SCENARIO=<name> OBSERVE_BENCH_CALLS=<n>` makes n calls
+//! of one scenario without timing, for `perf stat -e instructions:u`.)
 
 use std::hint::black_box;
 use std::process::Command;
@@ -211,6 +213,17 @@ fn measure(function: fn(u64) -> u64) -> f64 {
 
 fn run_child(scenario: &Scenario) {
     (scenario.install)();
+    // A fixed number of calls and no timing: for counting instructions
+    // (`perf stat -e instructions:u`), which a busy machine does not blur.
+    if let Some(calls) = std::env::var("OBSERVE_BENCH_CALLS")
+        .ok()
+        .and_then(|c| c.parse::<u64>().ok())
+    {
+        for i in 0..calls {
+            black_box((scenario.function)(black_box(i)));
+        }
+        return;
+    }
     let ns = measure(scenario.function);
     println!("RESULT {} {ns}", scenario.name);
 }

@@ -216,6 +216,7 @@ impl LogLayer {
         values.push(b'"');
         entries.push(Entry::new(
             "timestamp",
+            true,
             start,
             values.len() as u32,
             RANK_METADATA,
@@ -274,7 +275,15 @@ impl LogLayer {
         }
 
         // One entry per key, the highest rank winning; keys in order.
-        entries.sort_unstable_by(Entry::order);
+        // By prefix and rank first (one integer compare); keys that share
+        // their first eight bytes are then ordered in full.
+        entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
+        if entries
+            .windows(2)
+            .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
+        {
+            entries.sort_by(Entry::order);
+        }
         let mut kept = 0;
         for index in 0..entries.len() {
             if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
@@ -299,7 +308,7 @@ impl LogLayer {
                 line.push(b',');
             }
             first = false;
-            write_json_key(line, entry.key);
+            write_json_key(line, entry);
             line.push(b':');
             line.extend_from_slice(entry.bytes(values));
         };
@@ -406,9 +415,15 @@ impl FieldWriter<'_> {
 
     fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
         let start = self.out.len() as u32;
-        render(self.out, verdicts::of_static(key));
-        self.entries
-            .push(Entry::new(key, start, self.out.len() as u32, self.rank));
+        let known = verdicts::of_static_name(key);
+        render(self.out, known.verdict);
+        self.entries.push(Entry::new(
+            key,
+            known.plain,
+            start,
+            self.out.len() as u32,
+            self.rank,
+        ));
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) struct Entry {
     /// The key's first eight bytes, big-endian: most comparisons of keys
     /// are decided by this number alone.
     pub prefix: u64,
+    /// Written as is, without the JSON escaper.
+    pub plain: bool,
     pub start: u32,
     pub end: u32,
     pub rank: u32,
@@ -47,10 +49,11 @@ pub(crate) const fn prefix_of(key: &str) -> u64 {
 }
 
 impl Entry {
-    pub(crate) fn new(key: &'static str, start: u32, end: u32, rank: u32) -> Self {
+    pub(crate) fn new(key: &'static str, plain: bool, start: u32, end: u32, rank: u32) -> Self {
         Entry {
             key,
             prefix: prefix_of(key),
+            plain,
             start,
             end,
             rank,
@@ -106,10 +109,11 @@ impl SpanFields {
     }
 }
 
-/// Writes a key as a JSON string: as is when nothing needs escaping (field
-/// names are identifiers).
-pub(crate) fn write_json_key(out: &mut Vec<u8>, key: &str) {
-    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+/// Writes an entry's key as a JSON string: as is when nothing needs
+/// escaping (field names are identifiers).
+pub(crate) fn write_json_key(out: &mut Vec<u8>, entry: &Entry) {
+    let key = entry.key;
+    if entry.plain {
         out.push(b'"');
         out.extend_from_slice(key.as_bytes());
         out.push(b'"');
@@ -171,9 +175,15 @@ impl FieldWriter<'_> {
         render: impl FnOnce(&mut Vec<u8>, Verdict, &mut String),
     ) {
         let start = self.out.len() as u32;
-        render(self.out, verdicts::of_static(key), self.text);
-        self.entries
-            .push(Entry::new(key, start, self.out.len() as u32, self.rank));
+        let known = verdicts::of_static_name(key);
+        render(self.out, known.verdict, self.text);
+        self.entries.push(Entry::new(
+            key,
+            known.plain,
+            start,
+            self.out.len() as u32,
+            self.rank,
+        ));
     }
 }
 
@@ -278,8 +288,16 @@ pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
         fields.dead += (old.end - old.start) as usize;
     }
     let start = fields.buffer.len() as u32;
-    write_text(&mut fields.buffer, verdicts::of_static("name"), name);
-    fields
-        .entries
-        .push(Entry::new("name", start, fields.buffer.len() as u32, 0));
+    write_text(
+        &mut fields.buffer,
+        verdicts::of_static_name("name").verdict,
+        name,
+    );
+    fields.entries.push(Entry::new(
+        "name",
+        true,
+        start,
+        fields.buffer.len() as u32,
+        0,
+    ));
 }
