@@ -30,7 +30,7 @@ use crate::verdicts::{self, Verdict};
 use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
 
 /// The keys written first, in this order, on every line.
-const LEADING_KEYS: [&str; 9] = [
+pub(crate) const LEADING_KEYS: [&str; 9] = [
     "timestamp",
     "level",
     "message",
@@ -160,7 +160,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = SpanFields::new();
+        let mut fields = fields::pooled();
         with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
         fields::set_span_name(&mut fields, attrs.metadata().name());
         span.extensions_mut().insert(fields);
@@ -171,6 +171,14 @@ where
         let mut extensions = span.extensions_mut();
         if let Some(fields) = extensions.get_mut::<SpanFields>() {
             with_text(|text| fields::record_span(fields, text, &|v| values.record(v)));
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id)
+            && let Some(fields) = span.extensions_mut().remove::<SpanFields>()
+        {
+            fields::recycle(fields);
         }
     }
 
@@ -216,7 +224,7 @@ impl LogLayer {
         values.push(b'"');
         entries.push(Entry::new(
             "timestamp",
-            true,
+            verdicts::of_static_name("timestamp"),
             start,
             values.len() as u32,
             RANK_METADATA,
@@ -296,8 +304,8 @@ impl LogLayer {
 
         let mut leading = [usize::MAX; LEADING_KEYS.len()];
         for (index, entry) in entries.iter().enumerate() {
-            if let Some(position) = leading_position(entry) {
-                leading[position] = index;
+            if let Some(slot) = leading.get_mut(usize::from(entry.leading)) {
+                *slot = index;
             }
         }
         line.clear();
@@ -317,8 +325,8 @@ impl LogLayer {
                 push(line, entry);
             }
         }
-        for (index, entry) in entries.iter().enumerate() {
-            if !leading.contains(&index) {
+        for entry in entries.iter() {
+            if usize::from(entry.leading) >= LEADING_KEYS.len() {
                 push(line, entry);
             }
         }
@@ -350,26 +358,6 @@ impl LogLayer {
             }
         }
     }
-}
-
-/// The first eight bytes of each leading key, to find them without
-/// comparing every key against every leading key.
-const LEADING_PREFIXES: [u64; LEADING_KEYS.len()] = {
-    let mut prefixes = [0; LEADING_KEYS.len()];
-    let mut index = 0;
-    while index < LEADING_KEYS.len() {
-        prefixes[index] = fields::prefix_of(LEADING_KEYS[index]);
-        index += 1;
-    }
-    prefixes
-};
-
-/// The place of `entry`'s key among the leading keys, if it is one.
-fn leading_position(entry: &Entry) -> Option<usize> {
-    LEADING_PREFIXES
-        .iter()
-        .zip(LEADING_KEYS)
-        .position(|(prefix, key)| *prefix == entry.prefix && entry.key == key)
 }
 
 /// Copies one fragment from `from` into the line's buffer.
@@ -419,7 +407,7 @@ impl FieldWriter<'_> {
         render(self.out, known.verdict);
         self.entries.push(Entry::new(
             key,
-            known.plain,
+            known,
             start,
             self.out.len() as u32,
             self.rank,

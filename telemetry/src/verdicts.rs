@@ -47,12 +47,14 @@ fn decide(name: &str) -> Verdict {
     }
 }
 
-/// What is known of a static name: its verdict, and whether it can be
-/// written as a JSON key without escaping.
+/// What is known of a static name: its verdict, whether it can be written
+/// as a JSON key without escaping, and its place among the keys a log line
+/// starts with (`u8::MAX` if none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Known {
     pub verdict: Verdict,
     pub plain: bool,
+    pub leading: u8,
 }
 
 type Cache = HashMap<(usize, usize), Known, Fast>;
@@ -65,6 +67,10 @@ fn learn(name: &str) -> Known {
     Known {
         verdict: decide(name),
         plain: name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+        leading: crate::logs::LEADING_KEYS
+            .iter()
+            .position(|key| *key == name)
+            .map_or(u8::MAX, |position| position as u8),
     }
 }
 

@@ -15,7 +15,7 @@ use std::fmt::{self, Write as _};
 use observe_runtime::redact::{REDACTED, scrub};
 use tracing::field::{Field, Visit};
 
-use crate::verdicts::{self, Verdict, scrub_memo};
+use crate::verdicts::{self, Known, Verdict, scrub_memo};
 
 /// Where one field's fragment lies in its buffer, and how much it counts
 /// when several sources (the event, each enclosing span) name the same key.
@@ -27,6 +27,8 @@ pub(crate) struct Entry {
     pub prefix: u64,
     /// Written as is, without the JSON escaper.
     pub plain: bool,
+    /// Its place among the keys written first (`u8::MAX` if it is not one).
+    pub leading: u8,
     pub start: u32,
     pub end: u32,
     pub rank: u32,
@@ -49,11 +51,12 @@ pub(crate) const fn prefix_of(key: &str) -> u64 {
 }
 
 impl Entry {
-    pub(crate) fn new(key: &'static str, plain: bool, start: u32, end: u32, rank: u32) -> Self {
+    pub(crate) fn new(key: &'static str, known: Known, start: u32, end: u32, rank: u32) -> Self {
         Entry {
             key,
             prefix: prefix_of(key),
-            plain,
+            plain: known.plain,
+            leading: known.leading,
             start,
             end,
             rank,
@@ -107,6 +110,39 @@ impl SpanFields {
         self.buffer = buffer;
         self.dead = 0;
     }
+}
+
+/// Span buffers kept per thread for the next spans (a span's buffers
+/// would otherwise be allocated and freed on every call).
+const POOL_LIMIT: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<SpanFields>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Empty span buffers, reused if this thread has some.
+pub(crate) fn pooled() -> SpanFields {
+    POOL.try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(SpanFields::new)
+}
+
+/// Gives a closed span's buffers back to this thread's pool.
+pub(crate) fn recycle(mut fields: SpanFields) {
+    // Buffers grown by an unusual span are not kept.
+    if fields.buffer.capacity() > 4096 || fields.entries.capacity() > 64 {
+        return;
+    }
+    fields.buffer.clear();
+    fields.entries.clear();
+    fields.dead = 0;
+    let _ = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < POOL_LIMIT {
+            pool.push(fields);
+        }
+    });
 }
 
 /// Writes an entry's key as a JSON string: as is when nothing needs
@@ -179,7 +215,7 @@ impl FieldWriter<'_> {
         render(self.out, known.verdict, self.text);
         self.entries.push(Entry::new(
             key,
-            known.plain,
+            known,
             start,
             self.out.len() as u32,
             self.rank,
@@ -288,14 +324,11 @@ pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
         fields.dead += (old.end - old.start) as usize;
     }
     let start = fields.buffer.len() as u32;
-    write_text(
-        &mut fields.buffer,
-        verdicts::of_static_name("name").verdict,
-        name,
-    );
+    let known = verdicts::of_static_name("name");
+    write_text(&mut fields.buffer, known.verdict, name);
     fields.entries.push(Entry::new(
         "name",
-        true,
+        known,
         start,
         fields.buffer.len() as u32,
         0,
