@@ -282,7 +282,18 @@ impl LogLayer {
             }
         }
 
-        // One entry per key, the highest rank winning; keys in order.
+        // The leading keys take their slots (the highest rank winning);
+        // the rest are sorted, one entry per key, the highest rank winning.
+        let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
+        entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
+            Some(slot) => {
+                if slot.is_none_or(|held| held.rank < entry.rank) {
+                    *slot = Some(*entry);
+                }
+                false
+            }
+            None => true,
+        });
         // By prefix and rank first (one integer compare); keys that share
         // their first eight bytes are then ordered in full.
         entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
@@ -302,12 +313,6 @@ impl LogLayer {
         }
         entries.truncate(kept);
 
-        let mut leading = [usize::MAX; LEADING_KEYS.len()];
-        for (index, entry) in entries.iter().enumerate() {
-            if let Some(slot) = leading.get_mut(usize::from(entry.leading)) {
-                *slot = index;
-            }
-        }
         line.clear();
         line.push(b'{');
         let mut first = true;
@@ -320,15 +325,11 @@ impl LogLayer {
             line.push(b':');
             line.extend_from_slice(entry.bytes(values));
         };
-        for index in leading {
-            if let Some(entry) = entries.get(index) {
-                push(line, entry);
-            }
+        for entry in leading.iter().flatten() {
+            push(line, entry);
         }
         for entry in entries.iter() {
-            if usize::from(entry.leading) >= LEADING_KEYS.len() {
-                push(line, entry);
-            }
+            push(line, entry);
         }
         line.push(b'}');
 
@@ -344,8 +345,10 @@ impl LogLayer {
             }
             LogFormat::Pretty => {
                 // The developer's format: it builds a map of the values.
-                let fields: Map<String, Value> = entries
+                let fields: Map<String, Value> = leading
                     .iter()
+                    .flatten()
+                    .chain(entries.iter())
                     .map(|entry| {
                         let value =
                             serde_json::from_slice(entry.bytes(values)).unwrap_or(Value::Null);
