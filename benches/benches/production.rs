@@ -4,10 +4,14 @@
 //! hand and `#[tracing::instrument]` on it. Every set-up installs globals,
 //! so the binary re-executes itself once per scenario; each child prints
 //! the median of its batches, and the parent prints the table and the
-//! ratios against the targets of issue 9.
+//! ratios against the targets of issue 9. The scenarios run in rounds,
+//! interleaved (`OBSERVE_BENCH_ROUNDS`, default 3), and each reports the
+//! median of its rounds.
 //!
 //! `cargo bench -p observe-benches --bench production`
-//! (`-- <name>` runs one scenario in this process.)
+//! (`-- <name>` runs only the scenarios whose names contain it;
+//! `OBSERVE_BENCH_SCENARIO=<name> OBSERVE_BENCH_CALLS=<n>` makes n calls
+//! of one scenario without timing, for `perf stat -e instructions:u`.)
 
 use std::hint::black_box;
 use std::process::Command;
@@ -182,7 +186,7 @@ const SCENARIOS: &[Scenario] = &[
 fn measure(function: fn(u64) -> u64) -> f64 {
     let warm_up = Instant::now();
     let mut calls_per_batch = 1u64;
-    while warm_up.elapsed() < Duration::from_millis(500) {
+    while warm_up.elapsed() < Duration::from_millis(300) {
         let start = Instant::now();
         for i in 0..calls_per_batch {
             black_box(function(black_box(i)));
@@ -195,7 +199,7 @@ fn measure(function: fn(u64) -> u64) -> f64 {
     let mut samples = Vec::with_capacity(101);
     let measuring = Instant::now();
     while samples.len() < 101
-        && (samples.len() < 21 || measuring.elapsed() < Duration::from_secs(3))
+        && (samples.len() < 21 || measuring.elapsed() < Duration::from_millis(1500))
     {
         let start = Instant::now();
         for i in 0..calls_per_batch {
@@ -209,6 +213,17 @@ fn measure(function: fn(u64) -> u64) -> f64 {
 
 fn run_child(scenario: &Scenario) {
     (scenario.install)();
+    // A fixed number of calls and no timing: for counting instructions
+    // (`perf stat -e instructions:u`), which a busy machine does not blur.
+    if let Some(calls) = std::env::var("OBSERVE_BENCH_CALLS")
+        .ok()
+        .and_then(|c| c.parse::<u64>().ok())
+    {
+        for i in 0..calls {
+            black_box((scenario.function)(black_box(i)));
+        }
+        return;
+    }
     let ns = measure(scenario.function);
     println!("RESULT {} {ns}", scenario.name);
 }
@@ -228,34 +243,52 @@ fn main() {
         return;
     }
     let exe = std::env::current_exe().expect("own path");
-    let mut results: Vec<(&Scenario, f64)> = Vec::new();
-    for scenario in SCENARIOS {
-        if !args.is_empty() && !args.iter().any(|a| scenario.name.contains(a.as_str())) {
-            continue;
-        }
-        let output = Command::new(&exe)
-            .env(SCENARIO_ENV, scenario.name)
-            .output()
-            .expect("run a scenario");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let ns = stdout
-            .lines()
-            .find_map(|line| line.strip_prefix("RESULT "))
-            .and_then(|rest| rest.split_whitespace().nth(1))
-            .and_then(|ns| ns.parse::<f64>().ok());
-        match ns {
-            Some(ns) => {
-                println!("{:<24} {ns:>10.1} ns", scenario.name);
-                results.push((scenario, ns));
+    // Rounds over all the scenarios, interleaved, so a busy spell of the
+    // machine is spread over every set-up; each one's median of rounds.
+    let rounds: usize = std::env::var("OBSERVE_BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(3);
+    let selected: Vec<&Scenario> = SCENARIOS
+        .iter()
+        .filter(|s| args.is_empty() || args.iter().any(|a| s.name.contains(a.as_str())))
+        .collect();
+    let mut samples: Vec<Vec<f64>> = vec![Vec::new(); selected.len()];
+    for round in 1..=rounds {
+        for (scenario, samples) in selected.iter().zip(&mut samples) {
+            let output = Command::new(&exe)
+                .env(SCENARIO_ENV, scenario.name)
+                .output()
+                .expect("run a scenario");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let ns = stdout
+                .lines()
+                .find_map(|line| line.strip_prefix("RESULT "))
+                .and_then(|rest| rest.split_whitespace().nth(1))
+                .and_then(|ns| ns.parse::<f64>().ok());
+            match ns {
+                Some(ns) => {
+                    println!("round {round}: {:<24} {ns:>10.1} ns", scenario.name);
+                    samples.push(ns);
+                }
+                None => eprintln!(
+                    "{} failed: {}\n{}",
+                    scenario.name,
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr)
+                ),
             }
-            None => eprintln!(
-                "{} failed: {}\n{}",
-                scenario.name,
-                output.status,
-                String::from_utf8_lossy(&output.stderr)
-            ),
         }
     }
+    let results: Vec<(&Scenario, f64)> = selected
+        .into_iter()
+        .zip(samples)
+        .filter(|(_, samples)| !samples.is_empty())
+        .map(|(scenario, mut samples)| {
+            samples.sort_by(f64::total_cmp);
+            (scenario, samples[samples.len() / 2])
+        })
+        .collect();
     print_table(&results);
 }
 
@@ -266,7 +299,7 @@ fn print_table(results: &[(&Scenario, f64)]) {
             .find(|(s, _)| s.name == name)
             .map_or(f64::NAN, |(_, ns)| *ns)
     };
-    println!("\nmedians (ns per call, one process per set-up)");
+    println!("\nmedians (ns per call, one process per set-up, median of rounds)");
     for (scenario, ns) in results {
         println!("  {:<52} {ns:>10.1}", scenario.label);
     }

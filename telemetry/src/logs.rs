@@ -14,7 +14,6 @@
 mod fields;
 
 use std::cell::RefCell;
-use std::io::Write as _;
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
@@ -31,7 +30,7 @@ use crate::verdicts::{self, Verdict};
 use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
 
 /// The keys written first, in this order, on every line.
-const LEADING_KEYS: [&str; 9] = [
+pub(crate) const LEADING_KEYS: [&str; 9] = [
     "timestamp",
     "level",
     "message",
@@ -102,6 +101,53 @@ struct Scratch {
     entries: Vec<Entry>,
     text: String,
     line: Vec<u8>,
+    clock: Clock,
+}
+
+/// The RFC 3339 timestamp of tracing-subscriber's `SystemTime`
+/// (`2026-12-01T21:50:00.123456Z`), with the part up to the seconds
+/// formatted once per second rather than on every line.
+#[derive(Default)]
+struct Clock {
+    second: u64,
+    /// `2026-12-01T21:50:00.`, for `second`; empty before the first line.
+    prefix: Vec<u8>,
+}
+
+impl Clock {
+    fn write_now(&mut self, out: &mut Vec<u8>, text: &mut String) {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        let second = now.as_secs();
+        if second != self.second || self.prefix.is_empty() {
+            text.clear();
+            let _ = SystemTime.format_time(&mut Writer::new(text));
+            out.extend_from_slice(text.as_bytes());
+            // Reuse its first part only if it was formatted in the same
+            // second as `now` (the two clock reads may straddle one).
+            let seconds = format!("{:02}.", second % 60);
+            match text.find('.') {
+                Some(dot) if text.get(dot - 2..=dot) == Some(seconds.as_str()) => {
+                    self.prefix.clear();
+                    self.prefix.extend_from_slice(&text.as_bytes()[..=dot]);
+                    self.second = second;
+                }
+                _ => self.prefix.clear(),
+            }
+            return;
+        }
+        out.extend_from_slice(&self.prefix);
+        let micros = now.subsec_micros();
+        let mut digits = [b'0'; 6];
+        let mut rest = micros;
+        for digit in digits.iter_mut().rev() {
+            *digit = b'0' + (rest % 10) as u8;
+            rest /= 10;
+        }
+        out.extend_from_slice(&digits);
+        out.push(b'Z');
+    }
 }
 
 thread_local! {
@@ -114,7 +160,7 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = SpanFields::new();
+        let mut fields = fields::pooled();
         with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
         fields::set_span_name(&mut fields, attrs.metadata().name());
         span.extensions_mut().insert(fields);
@@ -125,6 +171,14 @@ where
         let mut extensions = span.extensions_mut();
         if let Some(fields) = extensions.get_mut::<SpanFields>() {
             with_text(|text| fields::record_span(fields, text, &|v| values.record(v)));
+        }
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id)
+            && let Some(fields) = span.extensions_mut().remove::<SpanFields>()
+        {
+            fields::recycle(fields);
         }
     }
 
@@ -155,6 +209,7 @@ impl LogLayer {
             entries,
             text,
             line,
+            clock,
         } = scratch;
         values.clear();
         entries.clear();
@@ -163,16 +218,17 @@ impl LogLayer {
         }
 
         let meta = event.metadata();
-        text.clear();
-        let _ = SystemTime.format_time(&mut Writer::new(text));
         let start = values.len() as u32;
-        write_json_str(values, text);
-        entries.push(Entry {
-            key: "timestamp",
+        values.push(b'"');
+        clock.write_now(values, text);
+        values.push(b'"');
+        entries.push(Entry::new(
+            "timestamp",
+            verdicts::of_static_name("timestamp"),
             start,
-            end: values.len() as u32,
-            rank: RANK_METADATA,
-        });
+            values.len() as u32,
+            RANK_METADATA,
+        ));
         let mut writer = FieldWriter {
             out: values,
             entries,
@@ -205,8 +261,8 @@ impl LogLayer {
                     rank: RANK_IDS,
                     span: false,
                 };
-                writer.trusted_display("trace_id", &trace);
-                writer.trusted_display("span_id", &span);
+                writer.trusted_hex("trace_id", &trace.to_bytes());
+                writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
             for (depth, span) in leaf.scope().from_root().enumerate() {
@@ -226,8 +282,27 @@ impl LogLayer {
             }
         }
 
-        // One entry per key, the highest rank winning; keys in order.
-        entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.rank.cmp(&b.rank)));
+        // The leading keys take their slots (the highest rank winning);
+        // the rest are sorted, one entry per key, the highest rank winning.
+        let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
+        entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
+            Some(slot) => {
+                if slot.is_none_or(|held| held.rank < entry.rank) {
+                    *slot = Some(*entry);
+                }
+                false
+            }
+            None => true,
+        });
+        // By prefix and rank first (one integer compare); keys that share
+        // their first eight bytes are then ordered in full.
+        entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
+        if entries
+            .windows(2)
+            .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
+        {
+            entries.sort_by(Entry::order);
+        }
         let mut kept = 0;
         for index in 0..entries.len() {
             if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
@@ -246,19 +321,15 @@ impl LogLayer {
                 line.push(b',');
             }
             first = false;
-            write_json_key(line, entry.key);
+            write_json_key(line, entry);
             line.push(b':');
             line.extend_from_slice(entry.bytes(values));
         };
-        for key in LEADING_KEYS {
-            if let Ok(index) = entries.binary_search_by(|e| e.key.cmp(key)) {
-                push(line, &entries[index]);
-            }
+        for entry in leading.iter().flatten() {
+            push(line, entry);
         }
         for entry in entries.iter() {
-            if !LEADING_KEYS.contains(&entry.key) {
-                push(line, entry);
-            }
+            push(line, entry);
         }
         line.push(b'}');
 
@@ -274,8 +345,10 @@ impl LogLayer {
             }
             LogFormat::Pretty => {
                 // The developer's format: it builds a map of the values.
-                let fields: Map<String, Value> = entries
+                let fields: Map<String, Value> = leading
                     .iter()
+                    .flatten()
+                    .chain(entries.iter())
                     .map(|entry| {
                         let value =
                             serde_json::from_slice(entry.bytes(values)).unwrap_or(Value::Null);
@@ -295,10 +368,10 @@ fn push_copy(values: &mut Vec<u8>, entries: &mut Vec<Entry>, entry: Entry, from:
     let start = values.len() as u32;
     values.extend_from_slice(entry.bytes(from));
     entries.push(Entry {
-        key: entry.key,
         start,
         end: values.len() as u32,
         rank,
+        ..entry
     });
 }
 
@@ -317,24 +390,31 @@ impl FieldWriter<'_> {
         self.push(key, |out, _| write_json_str(out, value));
     }
 
-    /// An id the telemetry generated, as a JSON string.
-    fn trusted_display(&mut self, key: &'static str, value: &dyn std::fmt::Display) {
+    /// An id the telemetry generated, as a JSON string of lowercase hex
+    /// digits (as the ids' `Display` writes them).
+    fn trusted_hex(&mut self, key: &'static str, bytes: &[u8]) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.push(key, |out, _| {
             out.push(b'"');
-            let _ = write!(out, "{value}");
+            for byte in bytes {
+                out.push(HEX[usize::from(byte >> 4)]);
+                out.push(HEX[usize::from(byte & 0xf)]);
+            }
             out.push(b'"');
         });
     }
 
     fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
         let start = self.out.len() as u32;
-        render(self.out, verdicts::of_static(key));
-        self.entries.push(Entry {
+        let known = verdicts::of_static_name(key);
+        render(self.out, known.verdict);
+        self.entries.push(Entry::new(
             key,
+            known,
             start,
-            end: self.out.len() as u32,
-            rank: self.rank,
-        });
+            self.out.len() as u32,
+            self.rank,
+        ));
     }
 }
 
@@ -411,6 +491,34 @@ pub fn pretty_line(fields: &Map<String, Value>, colour: bool) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn timestamps_have_the_rfc3339_shape_when_cached() {
+        let mut clock = Clock::default();
+        let mut text = String::new();
+        for _ in 0..3 {
+            let mut out = Vec::new();
+            clock.write_now(&mut out, &mut text);
+            let stamp = String::from_utf8(out).unwrap();
+            assert_eq!(stamp.len(), 27, "{stamp}");
+            for (index, byte) in stamp.bytes().enumerate() {
+                let expected = match index {
+                    4 | 7 => b'-',
+                    10 => b'T',
+                    13 | 16 => b':',
+                    19 => b'.',
+                    26 => b'Z',
+                    _ => b'0',
+                };
+                if expected == b'0' {
+                    assert!(byte.is_ascii_digit(), "{stamp}");
+                } else {
+                    assert_eq!(byte, expected, "{stamp}");
+                }
+            }
+        }
+        assert!(!clock.prefix.is_empty(), "the second's prefix is kept");
+    }
 
     #[test]
     fn leading_keys_come_first() {

@@ -47,29 +47,56 @@ fn decide(name: &str) -> Verdict {
     }
 }
 
-type Cache = HashMap<(usize, usize), Verdict, Fast>;
+/// What is known of a static name: its verdict, whether it can be written
+/// as a JSON key without escaping, and its place among the keys a log line
+/// starts with (`u8::MAX` if none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Known {
+    pub verdict: Verdict,
+    pub plain: bool,
+    pub leading: u8,
+}
+
+type Cache = HashMap<(usize, usize), Known, Fast>;
 
 thread_local! {
     static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
 }
 
-/// The verdict on a static field name, cached.
-pub(crate) fn of_static(name: &'static str) -> Verdict {
+fn learn(name: &str) -> Known {
+    Known {
+        verdict: decide(name),
+        plain: name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+        leading: crate::logs::LEADING_KEYS
+            .iter()
+            .position(|key| *key == name)
+            .map_or(u8::MAX, |position| position as u8),
+    }
+}
+
+/// What is known of a static field name, cached.
+pub(crate) fn of_static_name(name: &'static str) -> Known {
     let key = (name.as_ptr() as usize, name.len());
     CACHE
         .try_with(|cache| {
-            if let Some(verdict) = cache.borrow().get(&key) {
-                return *verdict;
+            if let Some(known) = cache.borrow().get(&key) {
+                return *known;
             }
-            let verdict = decide(name);
+            let known = learn(name);
             let mut cache = cache.borrow_mut();
             if cache.len() < CACHE_LIMIT {
-                cache.insert(key, verdict);
+                cache.insert(key, known);
             }
-            verdict
+            known
         })
         // During thread teardown.
-        .unwrap_or_else(|_| decide(name))
+        .unwrap_or_else(|_| learn(name))
+}
+
+/// The verdict on a static field name, cached.
+#[cfg(test)]
+pub(crate) fn of_static(name: &'static str) -> Verdict {
+    of_static_name(name).verdict
 }
 
 /// Texts up to this long are remembered once `scrub` found them clean.

@@ -15,19 +15,62 @@ use std::fmt::{self, Write as _};
 use observe_runtime::redact::{REDACTED, scrub};
 use tracing::field::{Field, Visit};
 
-use crate::verdicts::{self, Verdict, scrub_memo};
+use crate::verdicts::{self, Known, Verdict, scrub_memo};
 
 /// Where one field's fragment lies in its buffer, and how much it counts
 /// when several sources (the event, each enclosing span) name the same key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
     pub key: &'static str,
+    /// The key's first eight bytes, big-endian: most comparisons of keys
+    /// are decided by this number alone.
+    pub prefix: u64,
+    /// Written as is, without the JSON escaper.
+    pub plain: bool,
+    /// Its place among the keys written first (`u8::MAX` if it is not one).
+    pub leading: u8,
     pub start: u32,
     pub end: u32,
     pub rank: u32,
 }
 
+/// The first eight bytes of `key` as a big-endian number (zero-padded), so
+/// comparing two prefixes orders keys as comparing the strings does.
+pub(crate) const fn prefix_of(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut prefix = 0u64;
+    let mut index = 0;
+    while index < 8 {
+        prefix <<= 8;
+        if index < bytes.len() {
+            prefix |= bytes[index] as u64;
+        }
+        index += 1;
+    }
+    prefix
+}
+
 impl Entry {
+    pub(crate) fn new(key: &'static str, known: Known, start: u32, end: u32, rank: u32) -> Self {
+        Entry {
+            key,
+            prefix: prefix_of(key),
+            plain: known.plain,
+            leading: known.leading,
+            start,
+            end,
+            rank,
+        }
+    }
+
+    /// By key, then by rank.
+    pub(crate) fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
+        a.prefix
+            .cmp(&b.prefix)
+            .then_with(|| a.key.cmp(b.key))
+            .then(a.rank.cmp(&b.rank))
+    }
+
     pub(crate) fn bytes<'b>(&self, buffer: &'b [u8]) -> &'b [u8] {
         &buffer[self.start as usize..self.end as usize]
     }
@@ -69,10 +112,44 @@ impl SpanFields {
     }
 }
 
-/// Writes a key as a JSON string: as is when nothing needs escaping (field
-/// names are identifiers).
-pub(crate) fn write_json_key(out: &mut Vec<u8>, key: &str) {
-    if key.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+/// Span buffers kept per thread for the next spans (a span's buffers
+/// would otherwise be allocated and freed on every call).
+const POOL_LIMIT: usize = 64;
+
+thread_local! {
+    static POOL: std::cell::RefCell<Vec<SpanFields>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Empty span buffers, reused if this thread has some.
+pub(crate) fn pooled() -> SpanFields {
+    POOL.try_with(|pool| pool.borrow_mut().pop())
+        .ok()
+        .flatten()
+        .unwrap_or_else(SpanFields::new)
+}
+
+/// Gives a closed span's buffers back to this thread's pool.
+pub(crate) fn recycle(mut fields: SpanFields) {
+    // Buffers grown by an unusual span are not kept.
+    if fields.buffer.capacity() > 4096 || fields.entries.capacity() > 64 {
+        return;
+    }
+    fields.buffer.clear();
+    fields.entries.clear();
+    fields.dead = 0;
+    let _ = POOL.try_with(|pool| {
+        let mut pool = pool.borrow_mut();
+        if pool.len() < POOL_LIMIT {
+            pool.push(fields);
+        }
+    });
+}
+
+/// Writes an entry's key as a JSON string: as is when nothing needs
+/// escaping (field names are identifiers).
+pub(crate) fn write_json_key(out: &mut Vec<u8>, entry: &Entry) {
+    let key = entry.key;
+    if entry.plain {
         out.push(b'"');
         out.extend_from_slice(key.as_bytes());
         out.push(b'"');
@@ -134,13 +211,15 @@ impl FieldWriter<'_> {
         render: impl FnOnce(&mut Vec<u8>, Verdict, &mut String),
     ) {
         let start = self.out.len() as u32;
-        render(self.out, verdicts::of_static(key), self.text);
-        self.entries.push(Entry {
+        let known = verdicts::of_static_name(key);
+        render(self.out, known.verdict, self.text);
+        self.entries.push(Entry::new(
             key,
+            known,
             start,
-            end: self.out.len() as u32,
-            rank: self.rank,
-        });
+            self.out.len() as u32,
+            self.rank,
+        ));
     }
 }
 
@@ -245,11 +324,13 @@ pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
         fields.dead += (old.end - old.start) as usize;
     }
     let start = fields.buffer.len() as u32;
-    write_text(&mut fields.buffer, verdicts::of_static("name"), name);
-    fields.entries.push(Entry {
-        key: "name",
+    let known = verdicts::of_static_name("name");
+    write_text(&mut fields.buffer, known.verdict, name);
+    fields.entries.push(Entry::new(
+        "name",
+        known,
         start,
-        end: fields.buffer.len() as u32,
-        rank: 0,
-    });
+        fields.buffer.len() as u32,
+        0,
+    ));
 }
