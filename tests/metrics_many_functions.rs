@@ -94,7 +94,10 @@ fn a_thousand_functions_keep_every_series() {
             .iter()
             .find(|l| l.contains(&format!("function=\"{name}\"")))
             .unwrap_or_else(|| panic!("no series for {name}"));
-        assert!(series.contains("flow=\"many\"") && series.contains("outcome=\"ok\""), "{series}");
+        assert!(
+            series.contains("flow=\"many\"") && series.contains("outcome=\"ok\""),
+            "{series}"
+        );
         assert!(series.ends_with(" 1"), "{series}");
     }
     let durations = text
