@@ -43,6 +43,12 @@ fn the_demo_shows_the_slowest_buckets_exemplar_and_draws_its_trace() {
         .lines()
         .find(|l| l.starts_with("Exemplar of checkout's slowest bucket (le=\""))
         .unwrap_or_else(|| panic!("no exemplar line under the RED table:\n{stdout}"));
+    let le = line
+        .split("le=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    assert!(le == "+Inf" || le.parse::<f64>().is_ok(), "{line}");
     let words: Vec<&str> = line.split_whitespace().collect();
     let at = words
         .iter()

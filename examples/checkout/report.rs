@@ -313,7 +313,7 @@ pub fn slowest_exemplar(openmetrics: &str, flow: &str) -> Option<BucketExemplar>
         })
         .filter_map(|line| {
             let (sample, exemplar) = line.split_once(" # ")?;
-            let le = sample.split("le=\"").nth(1)?.split('"').next()?.to_owned();
+            let le = sample.split(",le=\"").nth(1)?.split('"').next()?.to_owned();
             let (labels, rest) = exemplar.strip_prefix('{')?.split_once("} ")?;
             let label = |key: &str| {
                 labels
