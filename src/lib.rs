@@ -69,6 +69,7 @@ pub use observe_telemetry::http;
 #[cfg(feature = "init")]
 pub use observe_telemetry::{
     CapturedLogs, FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat,
-    LogWriter, OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry,
-    TelemetryGuard, WaterfallStyle, flight_recorder, init, metrics_handle,
+    LogWriter, MetricsConfig, MetricsTemporality, OtlpProtocol, PrometheusHandle, RecordedTrace,
+    SamplerConfig, Telemetry, TelemetryGuard, WaterfallStyle, flight_recorder, init,
+    metrics_handle,
 };

@@ -15,6 +15,7 @@ enum Color {
 #[derive(Debug, Clone, Copy, Label)]
 enum Size {
     Small,
+    #[allow(dead_code)]
     Large,
     Huge,
 }

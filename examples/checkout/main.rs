@@ -183,9 +183,10 @@ fn main() {
             Ok(text) => report::print_red(&style, &text, load.elapsed),
             Err(error) => println!("could not scrape /metrics: {error}"),
         }
+        let exemplar = report::print_checkout_exemplar(&style, &services.shop_url()).await;
         if let Some(recorder) = guard.flight_recorder() {
             recorder.settle_all();
-            report::print_slowest_trace(&style, &recorder);
+            report::print_slowest_trace(&style, &recorder, exemplar.as_ref());
         }
         if let Some(path) = &args.logs {
             println!(

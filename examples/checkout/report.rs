@@ -1,6 +1,8 @@
 //! The demo's terminal report: the load summary, the RED table computed
-//! from a scrape of `/metrics`, the slowest checkout trace as a waterfall,
-//! and its log lines.
+//! from a scrape of `/metrics` with the exemplar of checkout's slowest
+//! latency bucket under it, that exemplar's trace as a waterfall (the
+//! slowest kept checkout trace when there is no exemplar), and its log
+//! lines.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -291,15 +293,103 @@ pub fn print_red(style: &Style, metrics: &str, window: Duration) {
     );
 }
 
+/// The exemplar of a histogram bucket, as the OpenMetrics text carries it.
+pub struct BucketExemplar {
+    pub le: String,
+    pub trace_id: String,
+    pub span_id: String,
+    pub seconds: f64,
+}
+
+/// `flow_call_duration_seconds_bucket{flow="<flow>",...} N # {trace_id="..",span_id=".."} v ts`
+/// lines of an OpenMetrics text: the exemplar with the largest value (it is
+/// in the slowest bucket that has one).
+pub fn slowest_exemplar(openmetrics: &str, flow: &str) -> Option<BucketExemplar> {
+    let wanted = format!("flow=\"{flow}\"");
+    openmetrics
+        .lines()
+        .filter(|line| {
+            line.starts_with("flow_call_duration_seconds_bucket{") && line.contains(&wanted)
+        })
+        .filter_map(|line| {
+            let (sample, exemplar) = line.split_once(" # ")?;
+            let le = sample.split(",le=\"").nth(1)?.split('"').next()?.to_owned();
+            let (labels, rest) = exemplar.strip_prefix('{')?.split_once("} ")?;
+            let label = |key: &str| {
+                labels
+                    .split(',')
+                    .find_map(|pair| pair.strip_prefix(key)?.strip_prefix("=\""))
+                    .map(|v| v.trim_end_matches('"').to_owned())
+            };
+            Some(BucketExemplar {
+                le,
+                trace_id: label("trace_id")?,
+                span_id: label("span_id")?,
+                seconds: rest.split_whitespace().next()?.parse().ok()?,
+            })
+        })
+        .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
+}
+
+/// Scrapes `/metrics` as Prometheus does (asking for OpenMetrics) and
+/// prints the exemplar of checkout's slowest bucket; returns it.
+pub async fn print_checkout_exemplar(style: &Style, shop_url: &str) -> Option<BucketExemplar> {
+    let url = format!("{shop_url}/metrics");
+    let text = async {
+        reqwest::Client::new()
+            .get(&url)
+            .header("accept", "application/openmetrics-text;version=1.0.0")
+            .send()
+            .await?
+            .text()
+            .await
+    }
+    .await;
+    let exemplar = text
+        .ok()
+        .and_then(|text| slowest_exemplar(&text, "checkout"));
+    println!();
+    match &exemplar {
+        Some(e) => {
+            println!(
+                "Exemplar of checkout's slowest bucket (le=\"{}\"): trace_id {} span_id {} ({}), drawn in section 2.",
+                e.le,
+                e.trace_id,
+                e.span_id,
+                format_seconds(Some(e.seconds))
+            );
+            println!(
+                "{}",
+                style.dim("On a Grafana latency panel this is the dot that links to the trace (see `cargo observe dashboard`).")
+            );
+        }
+        None => println!(
+            "No exemplar on checkout's latency buckets yet (none of its traces is known to be kept)."
+        ),
+    }
+    exemplar
+}
+
 // -------------------------------------------------------------- traces
 
-pub fn print_slowest_trace(style: &Style, recorder: &FlightRecorder) {
+/// Draws the trace of `exemplar` when the flight recorder has it, else
+/// the slowest kept checkout trace.
+pub fn print_slowest_trace(
+    style: &Style,
+    recorder: &FlightRecorder,
+    exemplar: Option<&BucketExemplar>,
+) {
     style.heading(2, "Slowest checkout trace (flight recorder)");
-    let Some(trace) = recorder
-        .slowest(usize::MAX)
-        .into_iter()
-        .find(|t| t.contains("checkout"))
-    else {
+    let of_exemplar = exemplar.and_then(|e| recorder.trace(&e.trace_id));
+    if of_exemplar.is_some() {
+        println!("{}", style.dim("The trace of the exemplar above."));
+    }
+    let Some(trace) = of_exemplar.or_else(|| {
+        recorder
+            .slowest(usize::MAX)
+            .into_iter()
+            .find(|t| t.contains("checkout"))
+    }) else {
         println!("No checkout trace was kept.");
         return;
     };

@@ -6,11 +6,14 @@ use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::Resource;
 
 use crate::flight_recorder::FlightRecorderConfig;
+use crate::metrics::MetricsConfig;
+use crate::metrics::otlp::OtlpMetricsSettings;
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +68,19 @@ impl SamplerConfig {
             _ => return None,
         })
     }
+}
+
+/// The aggregation temporality of OTLP metrics
+/// (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsTemporality {
+    /// `cumulative` (the default): totals since the process started.
+    Cumulative,
+    /// `delta`: the change since the previous export.
+    Delta,
+    /// `lowmemory`: delta for counters and histograms (all of observe's
+    /// counters are synchronous, so it equals `delta` here).
+    LowMemory,
 }
 
 /// A destination for log lines other than stdout (a file, a test buffer).
@@ -171,6 +187,12 @@ pub struct Telemetry {
     pub(crate) metrics_addr: Option<SocketAddr>,
     pub(crate) flight_recorder: Option<FlightRecorderConfig>,
     pub(crate) resource_attributes: Vec<KeyValue>,
+    pub(crate) metric_cardinality_limit: Option<usize>,
+    pub(crate) metric_cardinality_limits: Vec<(String, usize)>,
+    pub(crate) histogram_buckets: Vec<(String, Vec<f64>)>,
+    pub(crate) otlp_metrics_endpoint: Option<String>,
+    pub(crate) metrics_export_interval: Option<Duration>,
+    pub(crate) metrics_temporality: Option<MetricsTemporality>,
 }
 
 impl Telemetry {
@@ -259,6 +281,52 @@ impl Telemetry {
         self.flight_recorder = Some(config);
         self
     }
+
+    /// The cap on series per metric name, the overflow series included
+    /// (`OBSERVE_METRIC_CARDINALITY_LIMIT` wins; 0: no cap). Default: 2000.
+    /// observe's own `flow_*` series are never capped.
+    pub fn metric_cardinality_limit(mut self, limit: usize) -> Self {
+        self.metric_cardinality_limit = Some(limit);
+        self
+    }
+
+    /// The cap of one metric, whatever the global one.
+    pub fn metric_cardinality_limit_for(mut self, metric: impl Into<String>, limit: usize) -> Self {
+        self.metric_cardinality_limits.push((metric.into(), limit));
+        self
+    }
+
+    /// The bucket boundaries of one histogram (sorted ascending; the
+    /// `+Inf` bucket is implied).
+    pub fn histogram_buckets(mut self, metric: impl Into<String>, bounds: &[f64]) -> Self {
+        let mut bounds: Vec<f64> = bounds.iter().copied().filter(|b| b.is_finite()).collect();
+        bounds.sort_by(f64::total_cmp);
+        bounds.dedup();
+        self.histogram_buckets.push((metric.into(), bounds));
+        self
+    }
+
+    /// The OTLP metrics endpoint (`OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`
+    /// wins): a full URL for http/protobuf. Default: the OTLP endpoint,
+    /// plus `/v1/metrics` for http/protobuf.
+    pub fn otlp_metrics_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.otlp_metrics_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// How often metrics are pushed over OTLP (`OTEL_METRIC_EXPORT_INTERVAL`,
+    /// in milliseconds, wins). Default: 60 s.
+    pub fn metrics_export_interval(mut self, interval: Duration) -> Self {
+        self.metrics_export_interval = Some(interval);
+        self
+    }
+
+    /// The OTLP metrics temporality
+    /// (`OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE` wins).
+    pub fn metrics_temporality(mut self, temporality: MetricsTemporality) -> Self {
+        self.metrics_temporality = Some(temporality);
+        self
+    }
 }
 
 /// The resolved settings: every value decided.
@@ -277,6 +345,9 @@ pub(crate) struct Settings {
     pub sampler: SamplerConfig,
     pub metrics_addr: Option<SocketAddr>,
     pub flight_recorder: FlightRecorderConfig,
+    pub metrics: MetricsConfig,
+    /// Set when metrics are pushed over OTLP.
+    pub otlp_metrics: Option<OtlpMetricsSettings>,
     /// Problems found while reading the environment, logged once set up.
     pub warnings: Vec<String>,
 }
@@ -386,6 +457,32 @@ impl Telemetry {
             None => self.metrics_addr,
         };
 
+        let mut metrics = MetricsConfig::default();
+        if let Some(limit) = self.metric_cardinality_limit {
+            metrics.cardinality_limit = limit;
+        }
+        if let Some(text) = env("OBSERVE_METRIC_CARDINALITY_LIMIT") {
+            match text.parse() {
+                Ok(limit) => metrics.cardinality_limit = limit,
+                Err(_) => warnings.push(format!(
+                    "OBSERVE_METRIC_CARDINALITY_LIMIT={text:?} is not a number of series; using {}",
+                    metrics.cardinality_limit
+                )),
+            }
+        }
+        metrics
+            .cardinality_limits
+            .extend(self.metric_cardinality_limits);
+        metrics.buckets.extend(self.histogram_buckets);
+        let otlp_metrics = otlp_metrics(
+            self.otlp_metrics_endpoint,
+            otlp_endpoint.as_deref(),
+            otlp_protocol,
+            self.metrics_export_interval,
+            self.metrics_temporality,
+            &mut warnings,
+        );
+
         Settings {
             service_name,
             service_version,
@@ -400,9 +497,88 @@ impl Telemetry {
             sampler,
             metrics_addr,
             flight_recorder: self.flight_recorder.unwrap_or_default(),
+            metrics,
+            otlp_metrics,
             warnings,
         }
     }
+}
+
+/// One rule for every signal: exported over OTLP when an endpoint is set
+/// (the signal's own or the shared one), unless its exporter is `none`.
+fn otlp_metrics(
+    builder_endpoint: Option<String>,
+    shared_endpoint: Option<&str>,
+    shared_protocol: OtlpProtocol,
+    builder_interval: Option<Duration>,
+    builder_temporality: Option<MetricsTemporality>,
+    warnings: &mut Vec<String>,
+) -> Option<OtlpMetricsSettings> {
+    match env("OTEL_METRICS_EXPORTER").as_deref() {
+        Some("none") => return None,
+        Some("otlp") | None => {}
+        Some(other) => warnings.push(format!(
+            "OTEL_METRICS_EXPORTER={other:?} is not supported (use `otlp` or `none`); using otlp"
+        )),
+    }
+    let protocol = match env("OTEL_EXPORTER_OTLP_METRICS_PROTOCOL").as_deref() {
+        Some("grpc") => OtlpProtocol::Grpc,
+        Some("http/protobuf") => OtlpProtocol::HttpProtobuf,
+        Some(other) => {
+            warnings.push(format!(
+                "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL={other:?} is not supported; using the traces' protocol"
+            ));
+            shared_protocol
+        }
+        None => shared_protocol,
+    };
+    // The signal's own endpoint is used as given; the shared one gets the
+    // signal's path for http/protobuf (as the OTLP exporter spec says).
+    let endpoint = match env("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT").or(builder_endpoint) {
+        Some(own) => own,
+        None => {
+            let shared = shared_endpoint?;
+            match protocol {
+                OtlpProtocol::HttpProtobuf => {
+                    format!("{}/v1/metrics", shared.trim_end_matches('/'))
+                }
+                OtlpProtocol::Grpc => shared.to_owned(),
+            }
+        }
+    };
+    let interval = match env("OTEL_METRIC_EXPORT_INTERVAL") {
+        Some(text) => match text.parse::<u64>() {
+            Ok(ms) if ms > 0 => Duration::from_millis(ms),
+            _ => {
+                warnings.push(format!(
+                    "OTEL_METRIC_EXPORT_INTERVAL={text:?} is not a positive number of milliseconds; using 60000"
+                ));
+                Duration::from_secs(60)
+            }
+        },
+        None => builder_interval.unwrap_or(Duration::from_secs(60)),
+    };
+    let temporality = match env("OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE")
+        .map(|t| t.to_ascii_lowercase())
+        .as_deref()
+    {
+        Some("cumulative") => MetricsTemporality::Cumulative,
+        Some("delta") => MetricsTemporality::Delta,
+        Some("lowmemory") => MetricsTemporality::LowMemory,
+        Some(other) => {
+            warnings.push(format!(
+                "OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE={other:?} is not `cumulative`, `delta` or `lowmemory`; using cumulative"
+            ));
+            MetricsTemporality::Cumulative
+        }
+        None => builder_temporality.unwrap_or(MetricsTemporality::Cumulative),
+    };
+    Some(OtlpMetricsSettings {
+        endpoint,
+        protocol,
+        interval,
+        temporality,
+    })
 }
 
 #[cfg(test)]

@@ -6,11 +6,12 @@ use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use metrics_exporter_prometheus::PrometheusHandle;
 use opentelemetry_sdk::trace::SdkTracerProvider;
 use tracing_subscriber::EnvFilter;
 
 use crate::flight_recorder::FlightRecorder;
+use crate::metrics::PrometheusHandle;
+use crate::metrics::otlp::Exporter as MetricsExporter;
 
 /// Targets whose own diagnostics would otherwise loop back into the
 /// telemetry they report on (export errors are summarised by one warning
@@ -121,6 +122,8 @@ pub(crate) struct Installed {
     pub service_name: String,
     pub filter: Option<LogFilterHandle>,
     pub metrics: Option<PrometheusHandle>,
+    /// The OTLP metrics push, when an endpoint is set.
+    pub metrics_export: Option<MetricsExporter>,
     pub recorder: Option<FlightRecorder>,
     pub provider: Option<SdkTracerProvider>,
 }
@@ -181,8 +184,16 @@ impl TelemetryGuard {
         self.installed.as_ref().and_then(|i| i.recorder.clone())
     }
 
-    /// Exports the finished spans now. Blocks up to the export timeout.
+    /// Exports the finished spans (and, over OTLP, the metrics) now.
+    /// Blocks up to the export timeout.
     pub fn force_flush(&self) {
+        if let Some(export) = self
+            .installed
+            .as_ref()
+            .and_then(|i| i.metrics_export.as_ref())
+        {
+            export.flush(Duration::from_secs(5));
+        }
         if let Some(provider) = self.installed.as_ref().and_then(|i| i.provider.clone()) {
             // On a thread of its own: the exporter may need the caller's runtime to progress.
             let _ = std::thread::spawn(move || provider.force_flush()).join();
@@ -194,6 +205,13 @@ impl Drop for TelemetryGuard {
     fn drop(&mut self) {
         if !self.primary {
             return;
+        }
+        if let Some(export) = self
+            .installed
+            .as_ref()
+            .and_then(|i| i.metrics_export.as_ref())
+        {
+            export.flush(Duration::from_secs(5));
         }
         if let Some(provider) = self.installed.as_ref().and_then(|i| i.provider.clone()) {
             let _ = std::thread::spawn(move || {

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod exemplar_ids;
 mod filter;
 pub mod flight_recorder;
 mod guard;
@@ -32,11 +33,13 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
-pub use config::{CapturedLogs, LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+pub use config::{
+    CapturedLogs, LogFormat, LogWriter, MetricsTemporality, OtlpProtocol, SamplerConfig, Telemetry,
+};
 pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
 pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
 pub use logs::{ordered_json, pretty_line};
-pub use metrics_exporter_prometheus::PrometheusHandle;
+pub use metrics::{MetricsConfig, PrometheusHandle};
 pub use traces::trace_id_of;
 
 /// Installs logs, traces, metrics and the flight recorder, configured from
@@ -131,6 +134,8 @@ impl Telemetry {
                     .with_tracer(traces.tracer.clone())
                     .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
             )
+            // After the OpenTelemetry layer, whose context it reads on enter.
+            .with(exemplar_ids::ExemplarIds)
             .with(logs::layer(sink).with_filter(filter::InfoFloor::spans(log_filter)));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
@@ -139,12 +144,35 @@ impl Telemetry {
             return Err(InitError::AlreadyInitialized);
         }
 
-        let metrics = match metrics::install(settings.metrics_addr) {
+        // An exemplar is shown once its trace is known to be kept: sampled
+        // and exported, or kept by the flight recorder.
+        let exported = settings.otlp_endpoint.is_some();
+        let kept: Arc<dyn Fn(&metrics::Exemplar) -> bool + Send + Sync> =
+            Arc::new(move |exemplar: &metrics::Exemplar| {
+                (exported && exemplar.sampled)
+                    || FlightRecorder::global().is_some_and(|r| r.is_kept(exemplar.trace_id))
+            });
+        let metrics = match metrics::install(settings.metrics.clone(), settings.metrics_addr, kept)
+        {
             Ok(handle) => Some(handle),
             Err(error) => {
                 settings.warnings.push(error);
                 None
             }
+        };
+        let metrics_export = match (&metrics, settings.otlp_metrics.clone()) {
+            (Some(handle), Some(otlp)) => {
+                match metrics::otlp::start(handle.registry().clone(), otlp, &settings.resource) {
+                    Ok(exporter) => Some(exporter),
+                    Err(error) => {
+                        settings
+                            .warnings
+                            .push(format!("{error}; metrics are not pushed over OTLP"));
+                        None
+                    }
+                }
+            }
+            _ => None,
         };
         if let Some(recorder) = &recorder {
             recorder.install_global();
@@ -165,6 +193,7 @@ impl Telemetry {
                     .map_err(reload)
             })),
             metrics,
+            metrics_export,
             recorder,
             provider: Some(traces.provider),
         }));

@@ -399,6 +399,12 @@ impl FlightRecorder {
             .find(|trace| trace.trace_id == trace_id)
     }
 
+    /// Whether the trace with this id is kept (a cheap index look-up: the
+    /// metrics recorder asks it before showing an exemplar).
+    pub fn is_kept(&self, trace_id: u128) -> bool {
+        self.state().kept_index.contains_key(&trace_id)
+    }
+
     /// How many settled traces were not kept.
     pub fn dropped(&self) -> u64 {
         self.state().dropped

@@ -112,16 +112,15 @@ async fn readyz(checks: Readiness) -> Response {
     }
 }
 
-async fn metrics() -> Response {
+/// The OpenMetrics text (with exemplars) when the scraper asks for it, as
+/// Prometheus does; the classic text otherwise.
+async fn metrics(headers: axum::http::HeaderMap) -> Response {
     match crate::metrics_handle() {
-        Some(handle) => (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            handle.render(),
-        )
-            .into_response(),
+        Some(handle) => {
+            let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+            let (content_type, body) = handle.render_for(accept);
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
         None => (
             StatusCode::SERVICE_UNAVAILABLE,
             "the metrics exporter is not installed (call observe::init)\n",
