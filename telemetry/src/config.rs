@@ -67,6 +67,62 @@ impl SamplerConfig {
     }
 }
 
+/// Per-trace log buffering: the lines a trace's output would not write,
+/// held until its local root span ends and written only if the trace
+/// failed (an error, a panic or a slow call). Each limit is also read from
+/// the environment, which wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogBufferConfig {
+    /// Buffering on (`OBSERVE_LOG_BUFFER=off` turns it off).
+    pub enabled: bool,
+    /// Which events are held (`OBSERVE_LOG_BUFFER`, `RUST_LOG` syntax).
+    /// `None`: DEBUG for the crates that contain `#[observe]` functions.
+    pub directives: Option<String>,
+    /// Lines held per trace (`OBSERVE_LOG_BUFFER_LINES`). Default 256.
+    pub max_lines_per_trace: usize,
+    /// Bytes held per trace (`OBSERVE_LOG_BUFFER_BYTES`). Default 64 KiB.
+    pub max_bytes_per_trace: usize,
+    /// Bytes held across all traces (`OBSERVE_LOG_BUFFER_TOTAL_BYTES`).
+    /// Default 8 MiB.
+    pub max_total_bytes: usize,
+}
+
+impl Default for LogBufferConfig {
+    fn default() -> Self {
+        LogBufferConfig {
+            enabled: true,
+            directives: None,
+            max_lines_per_trace: 256,
+            max_bytes_per_trace: 64 * 1024,
+            max_total_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl LogBufferConfig {
+    /// Buffering off.
+    pub fn disabled() -> Self {
+        LogBufferConfig {
+            enabled: false,
+            ..LogBufferConfig::default()
+        }
+    }
+
+    /// The default directives: DEBUG for every crate of the catalog.
+    pub(crate) fn default_directives() -> String {
+        let mut crates: Vec<&str> = observe_runtime::catalog()
+            .map(|f| f.meta.module.split("::").next().unwrap_or(f.meta.module))
+            .collect();
+        crates.sort_unstable();
+        crates.dedup();
+        crates
+            .iter()
+            .map(|krate| format!("{krate}=debug"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// A destination for log lines other than stdout (a file, a test buffer).
 #[derive(Clone)]
 pub struct LogWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
@@ -171,6 +227,8 @@ pub struct Telemetry {
     pub(crate) metrics_addr: Option<SocketAddr>,
     pub(crate) flight_recorder: Option<FlightRecorderConfig>,
     pub(crate) resource_attributes: Vec<KeyValue>,
+    pub(crate) log_buffer: Option<LogBufferConfig>,
+    pub(crate) log_bridge: Option<bool>,
 }
 
 impl Telemetry {
@@ -259,6 +317,20 @@ impl Telemetry {
         self.flight_recorder = Some(config);
         self
     }
+
+    /// Per-trace log buffering: what is held and its limits (the
+    /// `OBSERVE_LOG_BUFFER*` variables win).
+    pub fn log_buffer(mut self, config: LogBufferConfig) -> Self {
+        self.log_buffer = Some(config);
+        self
+    }
+
+    /// Route records of the `log` crate through the same output (default:
+    /// on). Off, another `log` logger can be installed.
+    pub fn log_bridge(mut self, on: bool) -> Self {
+        self.log_bridge = Some(on);
+        self
+    }
 }
 
 /// The resolved settings: every value decided.
@@ -277,6 +349,9 @@ pub(crate) struct Settings {
     pub sampler: SamplerConfig,
     pub metrics_addr: Option<SocketAddr>,
     pub flight_recorder: FlightRecorderConfig,
+    /// Buffering, with its directives decided.
+    pub log_buffer: LogBufferConfig,
+    pub log_bridge: bool,
     /// Problems found while reading the environment, logged once set up.
     pub warnings: Vec<String>,
 }
@@ -386,7 +461,43 @@ impl Telemetry {
             None => self.metrics_addr,
         };
 
+        let mut log_buffer = self.log_buffer.unwrap_or_default();
+        match env("OBSERVE_LOG_BUFFER").as_deref() {
+            Some("off" | "false" | "0") => log_buffer.enabled = false,
+            Some(directives) => {
+                log_buffer.enabled = true;
+                log_buffer.directives = Some(directives.to_owned());
+            }
+            None => {}
+        }
+        for (name, slot) in [
+            (
+                "OBSERVE_LOG_BUFFER_LINES",
+                &mut log_buffer.max_lines_per_trace,
+            ),
+            (
+                "OBSERVE_LOG_BUFFER_BYTES",
+                &mut log_buffer.max_bytes_per_trace,
+            ),
+            (
+                "OBSERVE_LOG_BUFFER_TOTAL_BYTES",
+                &mut log_buffer.max_total_bytes,
+            ),
+        ] {
+            if let Some(text) = env(name) {
+                match text.parse() {
+                    Ok(value) => *slot = value,
+                    Err(_) => warnings.push(format!("{name}={text:?} is not a whole number")),
+                }
+            }
+        }
+        if log_buffer.directives.is_none() {
+            log_buffer.directives = Some(LogBufferConfig::default_directives());
+        }
+
         Settings {
+            log_buffer,
+            log_bridge: self.log_bridge.unwrap_or(true),
             service_name,
             service_version,
             environment,

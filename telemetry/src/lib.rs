@@ -17,11 +17,14 @@
 pub mod config;
 mod filter;
 pub mod flight_recorder;
+mod flows;
 mod guard;
 #[cfg(feature = "http")]
 pub mod http;
+mod log_bridge;
 mod logs;
 pub mod metrics;
+mod panic_hook;
 pub mod redaction;
 mod traces;
 mod verdicts;
@@ -32,9 +35,13 @@ use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
-pub use config::{CapturedLogs, LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+pub use config::{
+    CapturedLogs, LogBufferConfig, LogFormat, LogWriter, OtlpProtocol, SamplerConfig, Telemetry,
+};
 pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
+pub use flows::{Change, FlowKnobs, Flows, flows};
 pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
+pub use logs::buffer::buffered_bytes as log_buffer_bytes;
 pub use logs::{ordered_json, pretty_line};
 pub use metrics_exporter_prometheus::PrometheusHandle;
 pub use traces::trace_id_of;
@@ -97,6 +104,20 @@ impl Telemetry {
         // One filter per output, reloaded together (see `filter`).
         let (log_filter, log_reload) = reload::Layer::new(guard::env_filter(&directives)?);
         let (trace_filter, trace_reload) = reload::Layer::new(guard::env_filter(&directives)?);
+        let mut buffer_filter = match &settings.log_buffer.directives {
+            Some(directives) if settings.log_buffer.enabled && !directives.is_empty() => {
+                match guard::env_filter(directives) {
+                    Ok(filter) => Some(filter),
+                    Err(error) => {
+                        settings.warnings.push(format!(
+                            "OBSERVE_LOG_BUFFER: {error}; lines are not buffered"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
 
         let recorder = settings.flight_recorder.enabled.then(|| {
             FlightRecorder::redacting(
@@ -131,7 +152,10 @@ impl Telemetry {
                     .with_tracer(traces.tracer.clone())
                     .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
             )
-            .with(logs::layer(sink).with_filter(filter::InfoFloor::spans(log_filter)));
+            .with(logs::layer(sink).with_filter(logs::gate::LogGate::new(
+                filter::InfoFloor::spans(log_filter),
+                buffer_filter.take(),
+            )));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
             // Dropping a runtime inside an async context panics.
@@ -149,6 +173,15 @@ impl Telemetry {
         if let Some(recorder) = &recorder {
             recorder.install_global();
         }
+        if settings.log_buffer.enabled {
+            logs::buffer::install(settings.log_buffer.clone());
+        }
+        if settings.log_bridge
+            && let Some(warning) = log_bridge::install()
+        {
+            settings.warnings.push(warning);
+        }
+        panic_hook::install();
         for warning in &settings.warnings {
             tracing::warn!(target: "observe_telemetry", "{warning}");
         }

@@ -11,13 +11,16 @@
 //! trace) and to the writer. Nothing is parsed back; the hot path does not
 //! allocate once the buffers have grown.
 
+pub(crate) mod buffer;
 mod fields;
+pub(crate) mod gate;
 
 use std::cell::RefCell;
 use std::io::Write as _;
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
+use tracing::Level;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -129,11 +132,33 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let route = gate::take_route();
         SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.write_event(event, &ctx, &mut scratch),
+            Ok(mut scratch) => self.write_event(event, &ctx, &mut scratch, route),
             // An event emitted while writing one (by the writer itself).
-            Err(_) => self.write_event(event, &ctx, &mut Scratch::default()),
+            Err(_) => self.write_event(event, &ctx, &mut Scratch::default(), route),
         });
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        // A trace's local root: settle its held lines.
+        let Some(span) = ctx.span(&id) else { return };
+        if span.parent().is_some() {
+            return;
+        }
+        let Some(buffer) = span.extensions_mut().remove::<buffer::TraceBuffer>() else {
+            return;
+        };
+        let settled = self.settle(buffer);
+        for (name, count) in [
+            ("observe_log_lines_buffered_total", settled.buffered),
+            ("observe_log_lines_flushed_total", settled.flushed),
+            ("observe_log_lines_discarded_total", settled.discarded),
+        ] {
+            if count > 0 {
+                metrics::counter!(name).increment(count);
+            }
+        }
     }
 }
 
@@ -146,8 +171,13 @@ fn with_text(f: impl FnOnce(&mut String)) {
 }
 
 impl LogLayer {
-    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, scratch: &mut Scratch)
-    where
+    fn write_event<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        scratch: &mut Scratch,
+        route: gate::Route,
+    ) where
         S: Subscriber + for<'lookup> LookupSpan<'lookup>,
     {
         let Scratch {
@@ -162,7 +192,9 @@ impl LogLayer {
             push_copy(values, entries, *entry, &self.identity, entry.rank);
         }
 
-        let meta = event.metadata();
+        // A `log` record carries its own target and level.
+        let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         text.clear();
         let _ = SystemTime.format_time(&mut Writer::new(text));
         let start = values.len() as u32;
@@ -183,7 +215,18 @@ impl LogLayer {
         writer.trusted_str("level", meta.level().as_str());
         writer.trusted_str("target", meta.target());
         writer.rank = RANK_EVENT;
+        let event_start = writer.entries.len();
         event.record(&mut writer);
+        if normalized.is_some() {
+            // The bridge's own fields repeat the metadata.
+            entries.retain(|e| !e.key.starts_with("log."));
+        }
+        // An ERROR line or a slow call fails its trace (the held lines of
+        // the trace are then written).
+        let failed = *meta.level() == Level::ERROR
+            || entries[event_start.min(entries.len())..]
+                .iter()
+                .any(|e| e.key == "slow" && e.bytes(values) == b"true");
 
         let leaf = ctx.event_span(event);
         let mut trace_id = None;
@@ -209,58 +252,39 @@ impl LogLayer {
                 writer.trusted_display("span_id", &span);
                 trace_id = Some(trace);
             }
+            let mut root = None;
             for (depth, span) in leaf.scope().from_root().enumerate() {
-                let extensions = span.extensions();
-                let Some(fields) = extensions.get::<SpanFields>() else {
-                    continue;
-                };
-                for entry in &fields.entries {
-                    push_copy(
-                        values,
-                        entries,
-                        *entry,
-                        &fields.buffer,
-                        RANK_ROOT_SPAN + depth as u32,
-                    );
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    for entry in &fields.entries {
+                        push_copy(
+                            values,
+                            entries,
+                            *entry,
+                            &fields.buffer,
+                            RANK_ROOT_SPAN + depth as u32,
+                        );
+                    }
+                }
+                if root.is_none() {
+                    root = Some(span);
+                }
+            }
+            if let Some(root) = root {
+                if failed {
+                    buffer::mark_failed(&root);
+                }
+                if route == gate::Route::Buffer {
+                    assemble(values, entries, line);
+                    buffer::hold_line(&root, line, trace_id);
+                    return;
                 }
             }
         }
-
-        // One entry per key, the highest rank winning; keys in order.
-        entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.rank.cmp(&b.rank)));
-        let mut kept = 0;
-        for index in 0..entries.len() {
-            if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
-                continue;
-            }
-            entries[kept] = entries[index];
-            kept += 1;
+        if route == gate::Route::Buffer {
+            // Outside any trace: nothing to hold it for.
+            return;
         }
-        entries.truncate(kept);
-
-        line.clear();
-        line.push(b'{');
-        let mut first = true;
-        let mut push = |line: &mut Vec<u8>, entry: &Entry| {
-            if !first {
-                line.push(b',');
-            }
-            first = false;
-            write_json_key(line, entry.key);
-            line.push(b':');
-            line.extend_from_slice(entry.bytes(values));
-        };
-        for key in LEADING_KEYS {
-            if let Ok(index) = entries.binary_search_by(|e| e.key.cmp(key)) {
-                push(line, &entries[index]);
-            }
-        }
-        for entry in entries.iter() {
-            if !LEADING_KEYS.contains(&entry.key) {
-                push(line, entry);
-            }
-        }
-        line.push(b'}');
+        assemble(values, entries, line);
 
         // Every fragment is valid UTF-8 JSON.
         let json = std::str::from_utf8(line).unwrap_or_default();
@@ -288,6 +312,66 @@ impl LogLayer {
             }
         }
     }
+
+    /// Writes a finished JSON line (a flushed one) as `write_event` would.
+    fn emit_json(&self, line: &mut Vec<u8>, trace_id: Option<opentelemetry::trace::TraceId>) {
+        let json = std::str::from_utf8(line).unwrap_or_default();
+        if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
+            recorder.add_log_line(trace_id, json);
+        }
+        match self.sink.format {
+            LogFormat::Json => {
+                line.push(b'\n');
+                self.sink.writer.write_all(line);
+            }
+            LogFormat::Pretty => {
+                let fields: Map<String, Value> = serde_json::from_slice(line).unwrap_or_default();
+                let mut pretty = pretty_line(&fields, self.sink.colour);
+                pretty.push('\n');
+                self.sink.writer.write_all(pretty.as_bytes());
+            }
+        }
+    }
+}
+
+/// Puts a line together from its fragments: one entry per key, the
+/// highest rank winning; the leading keys first, the rest in key order.
+fn assemble(values: &[u8], entries: &mut Vec<Entry>, line: &mut Vec<u8>) {
+    // One entry per key, the highest rank winning; keys in order.
+    entries.sort_unstable_by(|a, b| a.key.cmp(b.key).then(a.rank.cmp(&b.rank)));
+    let mut kept = 0;
+    for index in 0..entries.len() {
+        if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
+            continue;
+        }
+        entries[kept] = entries[index];
+        kept += 1;
+    }
+    entries.truncate(kept);
+
+    line.clear();
+    line.push(b'{');
+    let mut first = true;
+    let mut push = |line: &mut Vec<u8>, entry: &Entry| {
+        if !first {
+            line.push(b',');
+        }
+        first = false;
+        write_json_key(line, entry.key);
+        line.push(b':');
+        line.extend_from_slice(entry.bytes(values));
+    };
+    for key in LEADING_KEYS {
+        if let Ok(index) = entries.binary_search_by(|e| e.key.cmp(key)) {
+            push(line, &entries[index]);
+        }
+    }
+    for entry in entries.iter() {
+        if !LEADING_KEYS.contains(&entry.key) {
+            push(line, entry);
+        }
+    }
+    line.push(b'}');
 }
 
 /// Copies one fragment from `from` into the line's buffer.
