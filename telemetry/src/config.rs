@@ -345,6 +345,11 @@ pub(crate) struct Settings {
     pub log_writer: LogWriter,
     pub colour: bool,
     pub otlp_endpoint: Option<String>,
+    /// Where log records are exported (a full URL for http/protobuf),
+    /// unless `OTEL_LOGS_EXPORTER=none`.
+    pub otlp_logs_endpoint: Option<String>,
+    /// Lines go to the writer too (`OBSERVE_LOG_STDOUT=false` turns it off).
+    pub log_stdout: bool,
     pub otlp_protocol: OtlpProtocol,
     pub sampler: SamplerConfig,
     pub metrics_addr: Option<SocketAddr>,
@@ -495,7 +500,27 @@ impl Telemetry {
             log_buffer.directives = Some(LogBufferConfig::default_directives());
         }
 
+        // The signal-specific variable is used as is; the general one gets
+        // the signal's path (for http/protobuf), as the OTLP spec says.
+        let logs_off = env("OTEL_LOGS_EXPORTER").is_some_and(|v| v == "none");
+        let otlp_logs_endpoint = match env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
+            _ if logs_off => None,
+            Some(endpoint) => Some(endpoint),
+            None => otlp_endpoint.as_ref().map(|endpoint| match otlp_protocol {
+                OtlpProtocol::HttpProtobuf => {
+                    format!("{}/v1/logs", endpoint.trim_end_matches('/'))
+                }
+                OtlpProtocol::Grpc => endpoint.clone(),
+            }),
+        };
+        let log_stdout = !matches!(
+            env("OBSERVE_LOG_STDOUT").as_deref(),
+            Some("false" | "0" | "off")
+        );
+
         Settings {
+            otlp_logs_endpoint,
+            log_stdout,
             log_buffer,
             log_bridge: self.log_bridge.unwrap_or(true),
             service_name,

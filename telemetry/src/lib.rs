@@ -24,6 +24,7 @@ pub mod http;
 mod log_bridge;
 mod logs;
 pub mod metrics;
+mod otlp_logs;
 mod panic_hook;
 pub mod redaction;
 mod traces;
@@ -137,7 +138,22 @@ impl Telemetry {
             }
         };
 
+        let otlp_logs = match otlp_logs::build(&settings) {
+            Ok(built) => built,
+            Err(error) => {
+                settings
+                    .warnings
+                    .push(format!("{error}; log records are not exported"));
+                None
+            }
+        };
+        let (otlp, log_provider, logs_runtime) = match otlp_logs {
+            Some(built) => (Some(built.logs), Some(built.provider), built.runtime),
+            None => (None, None, None),
+        };
         let sink = logs::LineSink {
+            otlp,
+            stdout: settings.log_stdout,
             writer: settings.log_writer.clone(),
             format: settings.log_format,
             colour: settings.colour,
@@ -160,6 +176,7 @@ impl Telemetry {
             let _ = traces.provider.shutdown();
             // Dropping a runtime inside an async context panics.
             std::mem::forget(traces.runtime);
+            std::mem::forget(logs_runtime);
             return Err(InitError::AlreadyInitialized);
         }
 
@@ -200,7 +217,11 @@ impl Telemetry {
             metrics,
             recorder,
             provider: Some(traces.provider),
+            log_provider,
         }));
+        if let Some(runtime) = logs_runtime {
+            std::mem::forget(runtime);
+        }
         // The gRPC exporter's runtime must outlive the provider.
         if let Some(runtime) = traces.runtime {
             std::mem::forget(runtime);

@@ -64,6 +64,10 @@ pub(crate) struct LineSink {
     pub environment: String,
     pub version: String,
     pub recorder: Option<FlightRecorder>,
+    /// OTLP log records, emitted from the finished (redacted) lines.
+    pub otlp: Option<crate::otlp_logs::OtlpLogs>,
+    /// Write to `writer` (off: OTLP only).
+    pub stdout: bool,
 }
 
 /// The log layer.
@@ -291,6 +295,12 @@ impl LogLayer {
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
             recorder.add_log_line(trace_id, json);
         }
+        if let Some(otlp) = &self.sink.otlp {
+            otlp.emit(line);
+        }
+        if !self.sink.stdout {
+            return;
+        }
         match self.sink.format {
             LogFormat::Json => {
                 line.push(b'\n');
@@ -318,6 +328,12 @@ impl LogLayer {
         let json = std::str::from_utf8(line).unwrap_or_default();
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
             recorder.add_log_line(trace_id, json);
+        }
+        if let Some(otlp) = &self.sink.otlp {
+            otlp.emit(line);
+        }
+        if !self.sink.stdout {
+            return;
         }
         match self.sink.format {
             LogFormat::Json => {
