@@ -69,15 +69,15 @@ fn many_concurrent_traces_stay_within_the_limits() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let flushed: Vec<&Value> = lines
-        .iter()
-        .filter(|l| l["log.buffered"] == true)
-        .collect();
+    let flushed: Vec<&Value> = lines.iter().filter(|l| l["log.buffered"] == true).collect();
     assert!(!flushed.is_empty(), "trace 0 flushed what it kept");
     assert!(flushed.iter().all(|l| l["index"] == 0));
     assert!(flushed.len() <= limits.max_lines_per_trace);
     // The oldest went first: what is left is the newest, in order.
-    let numbers: Vec<u64> = flushed.iter().map(|l| l["line"].as_u64().unwrap()).collect();
+    let numbers: Vec<u64> = flushed
+        .iter()
+        .map(|l| l["line"].as_u64().unwrap())
+        .collect();
     assert_eq!(*numbers.last().unwrap(), (LINES - 1) as u64);
     assert!(numbers.windows(2).all(|w| w[0] + 1 == w[1]), "{numbers:?}");
     // The first flushed line says how many were lost.
@@ -87,7 +87,11 @@ fn many_concurrent_traces_stay_within_the_limits() {
         "{}",
         flushed[0]
     );
-    assert!(flushed[1..].iter().all(|l| l.get("log.buffer.lost").is_none()));
+    assert!(
+        flushed[1..]
+            .iter()
+            .all(|l| l.get("log.buffer.lost").is_none())
+    );
     // The successful traces wrote none of their DEBUG lines.
     assert!(
         lines

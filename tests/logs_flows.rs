@@ -150,15 +150,27 @@ async fn verbosity_for_a_flow_for_two_seconds() {
             .send()
     };
     assert_eq!(
-        status(put("/debug/flows/nope", r#"{"verbosity":"debug"}"#).await.unwrap()),
+        status(
+            put("/debug/flows/nope", r#"{"verbosity":"debug"}"#)
+                .await
+                .unwrap()
+        ),
         404
     );
     assert_eq!(
-        status(put("/debug/flows/payment", r#"{"verbosity":"loud"}"#).await.unwrap()),
+        status(
+            put("/debug/flows/payment", r#"{"verbosity":"loud"}"#)
+                .await
+                .unwrap()
+        ),
         400
     );
     assert_eq!(
-        status(put("/debug/flows/payment", r#"{"for":"soon","sample":0.5}"#).await.unwrap()),
+        status(
+            put("/debug/flows/payment", r#"{"for":"soon","sample":0.5}"#)
+                .await
+                .unwrap()
+        ),
         400
     );
 }

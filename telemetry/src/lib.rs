@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+mod export_decision;
 mod filter;
 pub mod flight_recorder;
 mod flows;

@@ -157,7 +157,9 @@ impl OtlpLogs {
                     record.set_severity_number(number);
                     record.set_severity_text(text);
                 }
-                ("message", Value::String(message)) => record.set_body(AnyValue::String(message.into())),
+                ("message", Value::String(message)) => {
+                    record.set_body(AnyValue::String(message.into()))
+                }
                 ("trace_id", Value::String(id)) => trace_id = TraceId::from_hex(&id).ok(),
                 ("span_id", Value::String(id)) => span_id = SpanId::from_hex(&id).ok(),
                 ("target", Value::String(target)) => record.set_target(target),

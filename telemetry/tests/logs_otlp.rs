@@ -104,7 +104,11 @@ async fn log_records_reach_a_real_otlp_receiver() {
     let trace_id = {
         let request = tracing::info_span!("request", request_id = "req-otlp-1");
         let _entered = request.enter();
-        tracing::info!(password = SECRET, order_id = 42u64, "charging card 4111 1111 1111 1111");
+        tracing::info!(
+            password = SECRET,
+            order_id = 42u64,
+            "charging card 4111 1111 1111 1111"
+        );
         tracing::warn!(attempt = 2u64, "retrying");
         format!("{:032x}", observe_telemetry::trace_id_of(&request).unwrap())
     };
@@ -148,7 +152,10 @@ async fn log_records_reach_a_real_otlp_receiver() {
         .expect("the INFO record");
     assert_eq!(body(info), "charging card [REDACTED]");
     assert_eq!(info.severity_number, 9, "SEVERITY_NUMBER_INFO");
-    assert_eq!(text(&info.attributes, "password").as_deref(), Some("[REDACTED]"));
+    assert_eq!(
+        text(&info.attributes, "password").as_deref(),
+        Some("[REDACTED]")
+    );
     assert_eq!(text(&info.attributes, "order_id").as_deref(), Some("42"));
     assert_eq!(
         text(&info.attributes, "request_id").as_deref(),

@@ -45,10 +45,7 @@ async fn log_records_and_panics_reach_the_output() {
 
     // A `log` record inside a request.
     let request = tracing::info_span!("request", request_id = "req-log-1");
-    let trace_id = format!(
-        "{:032x}",
-        observe_telemetry::trace_id_of(&request).unwrap()
-    );
+    let trace_id = format!("{:032x}", observe_telemetry::trace_id_of(&request).unwrap());
     request.in_scope(vendor_sdk::call);
     let lines = parse(&logs);
     let warn: Vec<&Value> = lines
@@ -65,7 +62,10 @@ async fn log_records_and_panics_reach_the_output() {
         warn["message"], "retrying with password=[REDACTED] after 503",
         "{warn}"
     );
-    assert!(warn.get("log.target").is_none(), "the bridge's fields are folded in");
+    assert!(
+        warn.get("log.target").is_none(),
+        "the bridge's fields are folded in"
+    );
     assert!(!logs.text().contains("hunter2"));
     assert!(!logs.text().contains("not written"));
 
@@ -76,10 +76,9 @@ async fn log_records_and_panics_reach_the_output() {
         observe_telemetry::trace_id_of(&task_span).unwrap()
     );
     let line = line!() + 2;
-    let joined = tokio::spawn(
-        async { panic!("card 4111 1111 1111 1111 declined") }.instrument(task_span),
-    )
-    .await;
+    let joined =
+        tokio::spawn(async { panic!("card 4111 1111 1111 1111 declined") }.instrument(task_span))
+            .await;
     assert!(joined.unwrap_err().is_panic());
     let lines = parse(&logs);
     let panics: Vec<&Value> = lines
@@ -92,7 +91,10 @@ async fn log_records_and_panics_reach_the_output() {
     assert_eq!(panic["target"], "panic");
     assert_eq!(panic["trace_id"], panic_trace.as_str());
     assert_eq!(panic["request_id"], "req-panic-1");
-    assert_eq!(panic["error.message"], "card [REDACTED] declined", "{panic}");
+    assert_eq!(
+        panic["error.message"], "card [REDACTED] declined",
+        "{panic}"
+    );
     assert!(
         panic["code.file.path"]
             .as_str()
