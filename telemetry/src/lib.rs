@@ -10,7 +10,9 @@
 //! ```
 //!
 //! One module per part: [`config`] (the builder and the environment),
-//! `logs` (the log output), [`redaction`], `traces`, [`metrics`],
+//! `logs` (the log output, with its per-trace buffer and its gate),
+//! `flows` (run-time knobs), `log_bridge`, `panic_hook`, `otlp_logs`,
+//! [`redaction`], `traces` (with `export_decision`), [`metrics`],
 //! [`flight_recorder`], `guard`, and [`http`].
 #![deny(missing_docs)]
 
@@ -52,7 +54,9 @@ pub use traces::trace_id_of;
 /// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-/// `OTEL_TRACES_SAMPLER_ARG`). Keep the guard alive for the whole program:
+/// `OTEL_TRACES_SAMPLER_ARG`; for logs also `OBSERVE_LOG_BUFFER*`,
+/// `OBSERVE_LOG_STDOUT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and
+/// `OTEL_LOGS_EXPORTER`: see docs/logs.md). Keep the guard alive for the whole program:
 /// dropping it flushes the trace export. Never fails: a problem is reported
 /// on stderr and the rest still works. Use [`Telemetry::builder`] to set
 /// defaults, or [`Telemetry::try_init`] to handle errors.
