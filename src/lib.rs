@@ -68,8 +68,8 @@ pub mod __private {
 pub use observe_telemetry::http;
 #[cfg(feature = "init")]
 pub use observe_telemetry::{
-    CapturedLogs, FlightRecorder, FlightRecorderConfig, InitError, LogFilterHandle, LogFormat,
-    LogWriter, MetricsConfig, MetricsTemporality, OtlpProtocol, PrometheusHandle, RecordedTrace,
-    SamplerConfig, Telemetry, TelemetryGuard, WaterfallStyle, flight_recorder, init,
-    metrics_handle,
+    CapturedLogs, Change, FlightRecorder, FlightRecorderConfig, FlowKnobs, Flows, InitError,
+    LogBufferConfig, LogFilterHandle, LogFormat, LogWriter, MetricsConfig, MetricsTemporality,
+    OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
+    WaterfallStyle, flight_recorder, flows, init, log_buffer_bytes, metrics_handle,
 };

@@ -86,6 +86,7 @@ async fn layer_routes_and_client() {
                 get(|| async { (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
             )
             .merge(observe::http::routes_with(readiness))
+            .merge(observe::http::admin_routes())
             .layer(observe::http::layer().service("upstream")),
     )
     .await;

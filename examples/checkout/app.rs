@@ -173,6 +173,9 @@ async fn call_payment_provider(
     card_number: &str,
     attempt: u32,
 ) -> Result<String, CheckoutError> {
+    // DEBUG: not written under the default `info` filter, but held for the
+    // trace and written if it fails (section 3 of the report shows them).
+    tracing::debug!(attempt, payment_key, "calling the payment provider");
     let request = shop
         .client
         .post(format!("{}/authorize", shop.payment_url))
@@ -182,10 +185,22 @@ async fn call_payment_provider(
         .send();
     let response = match request.await {
         Ok(response) => response,
-        Err(error) if error.is_timeout() => return Err(CheckoutError::PaymentTimeout),
+        Err(error) if error.is_timeout() => {
+            tracing::debug!(
+                attempt,
+                timeout_ms = 250,
+                "no answer from the payment provider within the timeout"
+            );
+            return Err(CheckoutError::PaymentTimeout);
+        }
         Err(_) => return Err(CheckoutError::PaymentUnavailable),
     };
     let status = response.status();
+    tracing::debug!(
+        attempt,
+        "http.response.status_code" = status.as_u16(),
+        "payment provider answered"
+    );
     let text = response.text().await.unwrap_or_default();
     let body: Value = serde_json::from_str(&text).unwrap_or_else(|_| json!({}));
     match status.as_u16() {

@@ -4,7 +4,9 @@
 //! sometimes slow) and a load generator. Afterwards it prints the
 //! three-signal workflow: the RED table per flow from a real scrape of its
 //! own `/metrics`, the slowest checkout trace from the flight recorder as a
-//! waterfall across both services, and that trace's log lines.
+//! waterfall across both services, and that trace's log lines (with the
+//! DEBUG lines held for it and written because it failed). Its first
+//! output line is the admin listener's address (`admin on 127.0.0.1:PORT`).
 //!
 //! ```text
 //! cargo run --example checkout -- [--duration 8] [--rps 40] [--serve]
@@ -159,6 +161,18 @@ fn main() {
         .build()
         .expect("a Tokio runtime");
     runtime.block_on(async {
+        // The admin routes (`/debug/traces`, `/debug/flows`) on a listener of
+        // their own, bound to loopback: never on the public routers.
+        let admin = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("checkout: cannot bind the admin listener: {error}");
+                std::process::exit(1);
+            }
+        };
+        let admin_addr = admin.local_addr().expect("a bound listener");
+        println!("admin on {admin_addr}");
+        tokio::spawn(async move { axum::serve(admin, observe::http::admin_routes()).await });
         let services = match app::start(args.shop_addr, args.payment_addr, args.faults).await {
             Ok(services) => services,
             Err(error) => {
@@ -209,10 +223,12 @@ fn main() {
                 ("shop", services.shop_url()),
                 ("payment", format!("http://{}", services.payment)),
             ] {
-                println!(
-                    "  {name:<8} {url}/metrics  {url}/healthz  {url}/readyz  {url}/debug/traces"
-                );
+                println!("  {name:<8} {url}/metrics  {url}/healthz  {url}/readyz");
             }
+            println!(
+                "  {:<8} http://{admin_addr}/debug/traces  http://{admin_addr}/debug/flows",
+                "admin"
+            );
             let _ = tokio::signal::ctrl_c().await;
         }
     });

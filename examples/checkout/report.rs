@@ -409,11 +409,23 @@ pub fn print_slowest_trace(
     );
 
     style.heading(3, &format!("Log lines of trace {}", trace.trace_id));
-    for line in &trace.logs {
-        let Ok(fields) = serde_json::from_str::<Map<String, Value>>(line) else {
-            continue;
+    // Lines held for the trace are flushed when it ends: by time, they
+    // fall back in place.
+    let mut lines: Vec<Map<String, Value>> = trace
+        .logs
+        .iter()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect();
+    lines.sort_by(|a, b| {
+        let time = |m: &Map<String, Value>| {
+            m.get("timestamp")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
         };
-        println!("{}", log_line(style, &fields));
+        time(a).cmp(&time(b))
+    });
+    for fields in &lines {
+        println!("{}", log_line(style, fields));
     }
     println!(
         "{}",
@@ -454,6 +466,7 @@ fn log_line(style: &Style, fields: &Map<String, Value>) -> String {
         "attempt",
         "query_ms",
         "http.response.status_code",
+        "timeout_ms",
     ] {
         if fields.contains_key(key) {
             let mut value = text(key);
@@ -470,5 +483,8 @@ fn log_line(style: &Style, fields: &Map<String, Value>) -> String {
         style.dim("request_id="),
         text("request_id")
     ));
+    if fields.get("log.buffered") == Some(&Value::Bool(true)) {
+        line.push_str(&style.dim("  (buffered: written because the trace failed or was slow)"));
+    }
     line
 }

@@ -12,6 +12,7 @@ mod budget;
 mod callsite;
 mod catalog;
 mod hash;
+pub mod knobs;
 mod label;
 mod labels;
 pub mod metric_names;

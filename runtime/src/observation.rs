@@ -211,7 +211,8 @@ impl Observation {
             });
         }
 
-        let slow = meta.slow_us.map(|limit| seconds * 1e6 > limit as f64);
+        // The run-time knobs (`observe::flows()`) win over the code's values.
+        let slow = crate::knobs::slow_us(meta).map(|limit| seconds * 1e6 > limit as f64);
         let severity = match (&outcome, slow) {
             (Outcome::Error(_) | Outcome::Panic, _) => Severity::Error,
             (Outcome::Cancelled, _) | (Outcome::Ok, Some(true)) => Severity::Warn,
@@ -226,9 +227,18 @@ impl Observation {
             self.span.record("error.type", type_name);
         }
         if severity == Severity::Normal
-            && let Some(rate) = meta.sample
+            && let Some(rate) = crate::knobs::sample(meta)
             && !sampling::keep(rate, &self.span)
         {
+            // Kept unformatted for the trace's log buffer, if any.
+            crate::knobs::sampled_out(&crate::knobs::SampledOut {
+                span: &self.span,
+                meta,
+                function,
+                duration_ms: milliseconds(seconds),
+                slow,
+                ret,
+            });
             return;
         }
         let callsite = &self.named.events[match severity {

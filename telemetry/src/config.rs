@@ -83,6 +83,62 @@ pub enum MetricsTemporality {
     LowMemory,
 }
 
+/// Per-trace log buffering: the lines a trace's output would not write,
+/// held until its local root span ends and written only if the trace
+/// failed (an error, a panic or a slow call). Each limit is also read from
+/// the environment, which wins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogBufferConfig {
+    /// Buffering on (`OBSERVE_LOG_BUFFER=off` turns it off).
+    pub enabled: bool,
+    /// Which events are held (`OBSERVE_LOG_BUFFER`, `RUST_LOG` syntax).
+    /// `None`: DEBUG for the crates that contain `#[observe]` functions.
+    pub directives: Option<String>,
+    /// Lines held per trace (`OBSERVE_LOG_BUFFER_LINES`). Default 256.
+    pub max_lines_per_trace: usize,
+    /// Bytes held per trace (`OBSERVE_LOG_BUFFER_BYTES`). Default 64 KiB.
+    pub max_bytes_per_trace: usize,
+    /// Bytes held across all traces (`OBSERVE_LOG_BUFFER_TOTAL_BYTES`).
+    /// Default 8 MiB.
+    pub max_total_bytes: usize,
+}
+
+impl Default for LogBufferConfig {
+    fn default() -> Self {
+        LogBufferConfig {
+            enabled: true,
+            directives: None,
+            max_lines_per_trace: 256,
+            max_bytes_per_trace: 64 * 1024,
+            max_total_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+impl LogBufferConfig {
+    /// Buffering off.
+    pub fn disabled() -> Self {
+        LogBufferConfig {
+            enabled: false,
+            ..LogBufferConfig::default()
+        }
+    }
+
+    /// The default directives: DEBUG for every crate of the catalog.
+    pub(crate) fn default_directives() -> String {
+        let mut crates: Vec<&str> = observe_runtime::catalog()
+            .map(|f| f.meta.module.split("::").next().unwrap_or(f.meta.module))
+            .collect();
+        crates.sort_unstable();
+        crates.dedup();
+        crates
+            .iter()
+            .map(|krate| format!("{krate}=debug"))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// A destination for log lines other than stdout (a file, a test buffer).
 #[derive(Clone)]
 pub struct LogWriter(pub(crate) Arc<Mutex<dyn Write + Send>>);
@@ -193,6 +249,8 @@ pub struct Telemetry {
     pub(crate) otlp_metrics_endpoint: Option<String>,
     pub(crate) metrics_export_interval: Option<Duration>,
     pub(crate) metrics_temporality: Option<MetricsTemporality>,
+    pub(crate) log_buffer: Option<LogBufferConfig>,
+    pub(crate) log_bridge: Option<bool>,
 }
 
 impl Telemetry {
@@ -327,6 +385,20 @@ impl Telemetry {
         self.metrics_temporality = Some(temporality);
         self
     }
+
+    /// Per-trace log buffering: what is held and its limits (the
+    /// `OBSERVE_LOG_BUFFER*` variables win).
+    pub fn log_buffer(mut self, config: LogBufferConfig) -> Self {
+        self.log_buffer = Some(config);
+        self
+    }
+
+    /// Route records of the `log` crate through the same output (default:
+    /// on). Off, another `log` logger can be installed.
+    pub fn log_bridge(mut self, on: bool) -> Self {
+        self.log_bridge = Some(on);
+        self
+    }
 }
 
 /// The resolved settings: every value decided.
@@ -341,6 +413,11 @@ pub(crate) struct Settings {
     pub log_writer: LogWriter,
     pub colour: bool,
     pub otlp_endpoint: Option<String>,
+    /// Where log records are exported (a full URL for http/protobuf),
+    /// unless `OTEL_LOGS_EXPORTER=none`.
+    pub otlp_logs_endpoint: Option<String>,
+    /// Lines go to the writer too (`OBSERVE_LOG_STDOUT=false` turns it off).
+    pub log_stdout: bool,
     pub otlp_protocol: OtlpProtocol,
     pub sampler: SamplerConfig,
     pub metrics_addr: Option<SocketAddr>,
@@ -348,6 +425,9 @@ pub(crate) struct Settings {
     pub metrics: MetricsConfig,
     /// Set when metrics are pushed over OTLP.
     pub otlp_metrics: Option<OtlpMetricsSettings>,
+    /// Buffering, with its directives decided.
+    pub log_buffer: LogBufferConfig,
+    pub log_bridge: bool,
     /// Problems found while reading the environment, logged once set up.
     pub warnings: Vec<String>,
 }
@@ -483,7 +563,63 @@ impl Telemetry {
             &mut warnings,
         );
 
+        let mut log_buffer = self.log_buffer.unwrap_or_default();
+        match env("OBSERVE_LOG_BUFFER").as_deref() {
+            Some("off" | "false" | "0") => log_buffer.enabled = false,
+            Some(directives) => {
+                log_buffer.enabled = true;
+                log_buffer.directives = Some(directives.to_owned());
+            }
+            None => {}
+        }
+        for (name, slot) in [
+            (
+                "OBSERVE_LOG_BUFFER_LINES",
+                &mut log_buffer.max_lines_per_trace,
+            ),
+            (
+                "OBSERVE_LOG_BUFFER_BYTES",
+                &mut log_buffer.max_bytes_per_trace,
+            ),
+            (
+                "OBSERVE_LOG_BUFFER_TOTAL_BYTES",
+                &mut log_buffer.max_total_bytes,
+            ),
+        ] {
+            if let Some(text) = env(name) {
+                match text.parse() {
+                    Ok(value) => *slot = value,
+                    Err(_) => warnings.push(format!("{name}={text:?} is not a whole number")),
+                }
+            }
+        }
+        if log_buffer.directives.is_none() {
+            log_buffer.directives = Some(LogBufferConfig::default_directives());
+        }
+
+        // The signal-specific variable is used as is; the general one gets
+        // the signal's path (for http/protobuf), as the OTLP spec says.
+        let logs_off = env("OTEL_LOGS_EXPORTER").is_some_and(|v| v == "none");
+        let otlp_logs_endpoint = match env("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") {
+            _ if logs_off => None,
+            Some(endpoint) => Some(endpoint),
+            None => otlp_endpoint.as_ref().map(|endpoint| match otlp_protocol {
+                OtlpProtocol::HttpProtobuf => {
+                    format!("{}/v1/logs", endpoint.trim_end_matches('/'))
+                }
+                OtlpProtocol::Grpc => endpoint.clone(),
+            }),
+        };
+        let log_stdout = !matches!(
+            env("OBSERVE_LOG_STDOUT").as_deref(),
+            Some("false" | "0" | "off")
+        );
+
         Settings {
+            otlp_logs_endpoint,
+            log_stdout,
+            log_buffer,
+            log_bridge: self.log_bridge.unwrap_or(true),
             service_name,
             service_version,
             environment,

@@ -126,6 +126,8 @@ pub(crate) struct Installed {
     pub metrics_export: Option<MetricsExporter>,
     pub recorder: Option<FlightRecorder>,
     pub provider: Option<SdkTracerProvider>,
+    /// The OTLP logs pipeline, when logs are exported.
+    pub log_provider: Option<opentelemetry_sdk::logs::SdkLoggerProvider>,
 }
 
 static INSTALLED: OnceLock<Arc<Installed>> = OnceLock::new();
@@ -198,6 +200,9 @@ impl TelemetryGuard {
             // On a thread of its own: the exporter may need the caller's runtime to progress.
             let _ = std::thread::spawn(move || provider.force_flush()).join();
         }
+        if let Some(logs) = self.installed.as_ref().and_then(|i| i.log_provider.clone()) {
+            let _ = std::thread::spawn(move || logs.force_flush()).join();
+        }
     }
 }
 
@@ -217,6 +222,13 @@ impl Drop for TelemetryGuard {
             let _ = std::thread::spawn(move || {
                 let _ = provider.force_flush();
                 let _ = provider.shutdown_with_timeout(Duration::from_secs(5));
+            })
+            .join();
+        }
+        if let Some(logs) = self.installed.as_ref().and_then(|i| i.log_provider.clone()) {
+            let _ = std::thread::spawn(move || {
+                let _ = logs.force_flush();
+                let _ = logs.shutdown_with_timeout(Duration::from_secs(5));
             })
             .join();
         }

@@ -10,19 +10,26 @@
 //! ```
 //!
 //! One module per part: [`config`] (the builder and the environment),
-//! `logs` (the log output), [`redaction`], `traces`, [`metrics`],
-//! [`mod@flight_recorder`], `guard`, and [`http`].
+//! `logs` (the log output, with its per-trace buffer and its gate),
+//! `flows` (run-time knobs), `log_bridge`, `panic_hook`, `otlp_logs`,
+//! [`redaction`], `traces` (with `export_decision`), [`metrics`] (with
+//! `exemplar_ids`), [`mod@flight_recorder`], `guard`, and [`http`].
 #![deny(missing_docs)]
 
 pub mod config;
 mod exemplar_ids;
+mod export_decision;
 mod filter;
 pub mod flight_recorder;
+mod flows;
 mod guard;
 #[cfg(feature = "http")]
 pub mod http;
+mod log_bridge;
 mod logs;
 pub mod metrics;
+mod otlp_logs;
+mod panic_hook;
 pub mod redaction;
 mod traces;
 mod verdicts;
@@ -34,10 +41,13 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
 pub use config::{
-    CapturedLogs, LogFormat, LogWriter, MetricsTemporality, OtlpProtocol, SamplerConfig, Telemetry,
+    CapturedLogs, LogBufferConfig, LogFormat, LogWriter, MetricsTemporality, OtlpProtocol,
+    SamplerConfig, Telemetry,
 };
 pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
+pub use flows::{Change, FlowKnobs, Flows, flows};
 pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
+pub use logs::buffer::buffered_bytes as log_buffer_bytes;
 pub use logs::{ordered_json, pretty_line};
 pub use metrics::{MetricsConfig, PrometheusHandle};
 pub use traces::trace_id_of;
@@ -46,7 +56,9 @@ pub use traces::trace_id_of;
 /// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-/// `OTEL_TRACES_SAMPLER_ARG`). Keep the guard alive for the whole program:
+/// `OTEL_TRACES_SAMPLER_ARG`; for logs also `OBSERVE_LOG_BUFFER*`,
+/// `OBSERVE_LOG_STDOUT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and
+/// `OTEL_LOGS_EXPORTER`: see docs/logs.md). Keep the guard alive for the whole program:
 /// dropping it flushes the trace export. Never fails: a problem is reported
 /// on stderr and the rest still works. Use [`Telemetry::builder`] to set
 /// defaults, or [`Telemetry::try_init`] to handle errors.
@@ -100,6 +112,20 @@ impl Telemetry {
         // One filter per output, reloaded together (see `filter`).
         let (log_filter, log_reload) = reload::Layer::new(guard::env_filter(&directives)?);
         let (trace_filter, trace_reload) = reload::Layer::new(guard::env_filter(&directives)?);
+        let mut buffer_filter = match &settings.log_buffer.directives {
+            Some(directives) if settings.log_buffer.enabled && !directives.is_empty() => {
+                match guard::env_filter(directives) {
+                    Ok(filter) => Some(filter),
+                    Err(error) => {
+                        settings.warnings.push(format!(
+                            "OBSERVE_LOG_BUFFER: {error}; lines are not buffered"
+                        ));
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
 
         let recorder = settings.flight_recorder.enabled.then(|| {
             FlightRecorder::redacting(
@@ -119,7 +145,22 @@ impl Telemetry {
             }
         };
 
+        let otlp_logs = match otlp_logs::build(&settings) {
+            Ok(built) => built,
+            Err(error) => {
+                settings
+                    .warnings
+                    .push(format!("{error}; log records are not exported"));
+                None
+            }
+        };
+        let (otlp, log_provider, logs_runtime) = match otlp_logs {
+            Some(built) => (Some(built.logs), Some(built.provider), built.runtime),
+            None => (None, None, None),
+        };
         let sink = logs::LineSink {
+            otlp,
+            stdout: settings.log_stdout,
             writer: settings.log_writer.clone(),
             format: settings.log_format,
             colour: settings.colour,
@@ -136,11 +177,15 @@ impl Telemetry {
             )
             // After the OpenTelemetry layer, whose context it reads on enter.
             .with(exemplar_ids::ExemplarIds)
-            .with(logs::layer(sink).with_filter(filter::InfoFloor::spans(log_filter)));
+            .with(logs::layer(sink).with_filter(logs::gate::LogGate::new(
+                filter::InfoFloor::spans(log_filter),
+                buffer_filter.take(),
+            )));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
             // Dropping a runtime inside an async context panics.
             std::mem::forget(traces.runtime);
+            std::mem::forget(logs_runtime);
             return Err(InitError::AlreadyInitialized);
         }
 
@@ -177,6 +222,15 @@ impl Telemetry {
         if let Some(recorder) = &recorder {
             recorder.install_global();
         }
+        if settings.log_buffer.enabled {
+            logs::buffer::install(settings.log_buffer.clone());
+        }
+        if settings.log_bridge
+            && let Some(warning) = log_bridge::install()
+        {
+            settings.warnings.push(warning);
+        }
+        panic_hook::install();
         for warning in &settings.warnings {
             tracing::warn!(target: "observe_telemetry", "{warning}");
         }
@@ -196,7 +250,11 @@ impl Telemetry {
             metrics_export,
             recorder,
             provider: Some(traces.provider),
+            log_provider,
         }));
+        if let Some(runtime) = logs_runtime {
+            std::mem::forget(runtime);
+        }
         // The gRPC exporter's runtime must outlive the provider.
         if let Some(runtime) = traces.runtime {
             std::mem::forget(runtime);

@@ -11,12 +11,15 @@
 //! trace) and to the writer. Nothing is parsed back; the hot path does not
 //! allocate once the buffers have grown.
 
+pub(crate) mod buffer;
 mod fields;
+pub(crate) mod gate;
 
 use std::cell::RefCell;
 
 use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
+use tracing::Level;
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
@@ -60,6 +63,10 @@ pub(crate) struct LineSink {
     pub environment: String,
     pub version: String,
     pub recorder: Option<FlightRecorder>,
+    /// OTLP log records, emitted from the finished (redacted) lines.
+    pub otlp: Option<crate::otlp_logs::OtlpLogs>,
+    /// Write to `writer` (off: OTLP only).
+    pub stdout: bool,
 }
 
 /// The log layer.
@@ -174,20 +181,45 @@ where
         }
     }
 
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let route = gate::take_route();
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut scratch) => self.write_event(event, &ctx, &mut scratch, route),
+            // An event emitted while writing one (by the writer itself).
+            Err(_) => self.write_event(event, &ctx, &mut Scratch::default(), route),
+        });
+    }
+
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
-        if let Some(span) = ctx.span(&id)
-            && let Some(fields) = span.extensions_mut().remove::<SpanFields>()
-        {
+        let Some(span) = ctx.span(&id) else { return };
+        // A trace's local root: settle its held lines (before its fields
+        // go back to the pool: settling may rebuild lines from them).
+        let buffer = span
+            .parent()
+            .is_none()
+            .then(|| span.extensions_mut().remove::<buffer::TraceBuffer>())
+            .flatten();
+        if let Some(buffer) = buffer {
+            self.settle_and_count(buffer);
+        }
+        if let Some(fields) = span.extensions_mut().remove::<SpanFields>() {
             fields::recycle(fields);
         }
     }
+}
 
-    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut scratch) => self.write_event(event, &ctx, &mut scratch),
-            // An event emitted while writing one (by the writer itself).
-            Err(_) => self.write_event(event, &ctx, &mut Scratch::default()),
-        });
+impl LogLayer {
+    fn settle_and_count(&self, buffer: buffer::TraceBuffer) {
+        let settled = self.settle(buffer);
+        for (name, count) in [
+            ("observe_log_lines_buffered_total", settled.buffered),
+            ("observe_log_lines_flushed_total", settled.flushed),
+            ("observe_log_lines_discarded_total", settled.discarded),
+        ] {
+            if count > 0 {
+                metrics::counter!(name).increment(count);
+            }
+        }
     }
 }
 
@@ -200,8 +232,13 @@ fn with_text(f: impl FnOnce(&mut String)) {
 }
 
 impl LogLayer {
-    fn write_event<S>(&self, event: &Event<'_>, ctx: &Context<'_, S>, scratch: &mut Scratch)
-    where
+    fn write_event<S>(
+        &self,
+        event: &Event<'_>,
+        ctx: &Context<'_, S>,
+        scratch: &mut Scratch,
+        route: gate::Route,
+    ) where
         S: Subscriber + for<'lookup> LookupSpan<'lookup>,
     {
         let Scratch {
@@ -217,7 +254,9 @@ impl LogLayer {
             push_copy(values, entries, *entry, &self.identity, entry.rank);
         }
 
-        let meta = event.metadata();
+        // A `log` record carries its own target and level.
+        let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
+        let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
         let start = values.len() as u32;
         values.push(b'"');
         clock.write_now(values, text);
@@ -239,7 +278,18 @@ impl LogLayer {
         writer.trusted_str("level", meta.level().as_str());
         writer.trusted_str("target", meta.target());
         writer.rank = RANK_EVENT;
+        let event_start = writer.entries.len();
         event.record(&mut writer);
+        if normalized.is_some() {
+            // The bridge's own fields repeat the metadata.
+            entries.retain(|e| !e.key.starts_with("log."));
+        }
+        // An ERROR line or a slow call fails its trace (the held lines of
+        // the trace are then written).
+        let failed = *meta.level() == Level::ERROR
+            || entries[event_start.min(entries.len())..]
+                .iter()
+                .any(|e| e.key == "slow" && e.bytes(values) == b"true");
 
         let leaf = ctx.event_span(event);
         let mut trace_id = None;
@@ -265,78 +315,50 @@ impl LogLayer {
                 writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
+            let mut root = None;
             for (depth, span) in leaf.scope().from_root().enumerate() {
-                let extensions = span.extensions();
-                let Some(fields) = extensions.get::<SpanFields>() else {
-                    continue;
-                };
-                for entry in &fields.entries {
-                    push_copy(
-                        values,
-                        entries,
-                        *entry,
-                        &fields.buffer,
-                        RANK_ROOT_SPAN + depth as u32,
-                    );
+                if let Some(fields) = span.extensions().get::<SpanFields>() {
+                    for entry in &fields.entries {
+                        push_copy(
+                            values,
+                            entries,
+                            *entry,
+                            &fields.buffer,
+                            RANK_ROOT_SPAN + depth as u32,
+                        );
+                    }
+                }
+                if root.is_none() {
+                    root = Some(span);
+                }
+            }
+            if let Some(root) = root {
+                if failed {
+                    buffer::mark_failed(&root);
+                }
+                if route == gate::Route::Buffer {
+                    assemble(values, entries, line);
+                    buffer::hold_line(&root, line, trace_id);
+                    return;
                 }
             }
         }
-
-        // The leading keys take their slots (the highest rank winning);
-        // the rest are sorted, one entry per key, the highest rank winning.
-        let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
-        entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
-            Some(slot) => {
-                if slot.is_none_or(|held| held.rank < entry.rank) {
-                    *slot = Some(*entry);
-                }
-                false
-            }
-            None => true,
-        });
-        // By prefix and rank first (one integer compare); keys that share
-        // their first eight bytes are then ordered in full.
-        entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
-        if entries
-            .windows(2)
-            .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
-        {
-            entries.sort_by(Entry::order);
+        if route == gate::Route::Buffer {
+            // Outside any trace: nothing to hold it for.
+            return;
         }
-        let mut kept = 0;
-        for index in 0..entries.len() {
-            if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
-                continue;
-            }
-            entries[kept] = entries[index];
-            kept += 1;
-        }
-        entries.truncate(kept);
-
-        line.clear();
-        line.push(b'{');
-        let mut first = true;
-        let mut push = |line: &mut Vec<u8>, entry: &Entry| {
-            if !first {
-                line.push(b',');
-            }
-            first = false;
-            write_json_key(line, entry);
-            line.push(b':');
-            line.extend_from_slice(entry.bytes(values));
-        };
-        for entry in leading.iter().flatten() {
-            push(line, entry);
-        }
-        for entry in entries.iter() {
-            push(line, entry);
-        }
-        line.push(b'}');
+        assemble(values, entries, line);
 
         // Every fragment is valid UTF-8 JSON.
         let json = std::str::from_utf8(line).unwrap_or_default();
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
             recorder.add_log_line(trace_id, json);
+        }
+        if let Some(otlp) = &self.sink.otlp {
+            otlp.emit(line);
+        }
+        if !self.sink.stdout {
+            return;
         }
         match self.sink.format {
             LogFormat::Json => {
@@ -344,23 +366,95 @@ impl LogLayer {
                 self.sink.writer.write_all(line);
             }
             LogFormat::Pretty => {
-                // The developer's format: it builds a map of the values.
-                let fields: Map<String, Value> = leading
-                    .iter()
-                    .flatten()
-                    .chain(entries.iter())
-                    .map(|entry| {
-                        let value =
-                            serde_json::from_slice(entry.bytes(values)).unwrap_or(Value::Null);
-                        (entry.key.to_owned(), value)
-                    })
-                    .collect();
+                // The developer's format: it reads the assembled line back.
+                let fields: Map<String, Value> = serde_json::from_slice(line).unwrap_or_default();
                 let mut pretty = pretty_line(&fields, self.sink.colour);
                 pretty.push('\n');
                 self.sink.writer.write_all(pretty.as_bytes());
             }
         }
     }
+
+    /// Writes a finished JSON line (a flushed one) as `write_event` would.
+    fn emit_json(&self, line: &mut Vec<u8>, trace_id: Option<opentelemetry::trace::TraceId>) {
+        let json = std::str::from_utf8(line).unwrap_or_default();
+        if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
+            recorder.add_log_line(trace_id, json);
+        }
+        if let Some(otlp) = &self.sink.otlp {
+            otlp.emit(line);
+        }
+        if !self.sink.stdout {
+            return;
+        }
+        match self.sink.format {
+            LogFormat::Json => {
+                line.push(b'\n');
+                self.sink.writer.write_all(line);
+            }
+            LogFormat::Pretty => {
+                let fields: Map<String, Value> = serde_json::from_slice(line).unwrap_or_default();
+                let mut pretty = pretty_line(&fields, self.sink.colour);
+                pretty.push('\n');
+                self.sink.writer.write_all(pretty.as_bytes());
+            }
+        }
+    }
+}
+
+/// Puts a line together from its fragments: one entry per key, the
+/// highest rank winning; the leading keys first, the rest in key order.
+fn assemble(values: &[u8], entries: &mut Vec<Entry>, line: &mut Vec<u8>) {
+    // The leading keys take their slots (the highest rank winning);
+    // the rest are sorted, one entry per key, the highest rank winning.
+    let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
+    entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
+        Some(slot) => {
+            if slot.is_none_or(|held| held.rank < entry.rank) {
+                *slot = Some(*entry);
+            }
+            false
+        }
+        None => true,
+    });
+    // By prefix and rank first (one integer compare); keys that share
+    // their first eight bytes are then ordered in full.
+    entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
+    if entries
+        .windows(2)
+        .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
+    {
+        entries.sort_by(Entry::order);
+    }
+    let mut kept = 0;
+    for index in 0..entries.len() {
+        if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
+            continue;
+        }
+        entries[kept] = entries[index];
+        kept += 1;
+    }
+    entries.truncate(kept);
+
+    line.clear();
+    line.push(b'{');
+    let mut first = true;
+    let mut push = |line: &mut Vec<u8>, entry: &Entry| {
+        if !first {
+            line.push(b',');
+        }
+        first = false;
+        write_json_key(line, entry);
+        line.push(b':');
+        line.extend_from_slice(entry.bytes(values));
+    };
+    for entry in leading.iter().flatten() {
+        push(line, entry);
+    }
+    for entry in entries.iter() {
+        push(line, entry);
+    }
+    line.push(b'}');
 }
 
 /// Copies one fragment from `from` into the line's buffer.

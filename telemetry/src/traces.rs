@@ -2,8 +2,9 @@
 //! single `tracing-opentelemetry` layer (two would panic), with
 //! - the configured head sampler deciding what is exported, wrapped so the
 //!   spans it drops are still recorded for the flight recorder;
-//! - an OTLP batch exporter when an endpoint is set, behind redaction, a
-//!   sampled-only gate and a wrapper that turns a failing endpoint into one
+//! - an OTLP batch exporter when an endpoint is set, behind redaction, the
+//!   export decision (`export_decision`: sampled spans, and unsampled traces
+//!   that failed or were slow, whole) and a wrapper that turns a failing endpoint into one
 //!   warning (the batch queue bounds memory and drops when full);
 //! - the flight recorder, which redacts what it stores (the spans of the
 //!   traces it drops at their root are never stored, nor redacted).
@@ -62,7 +63,10 @@ pub(crate) fn build(
                     .build(),
             )
             .build();
-        builder = builder.with_span_processor(Redacting(SampledOnly(batch)));
+        // Sampled spans, and the unsampled traces that failed, whole.
+        builder = builder.with_span_processor(Redacting(
+            crate::export_decision::FailedTracesWhole::new(batch),
+        ));
     }
     if let Some(recorder) = recorder {
         // It redacts what it stores itself (see `FlightRecorder::redacting`).
@@ -193,34 +197,6 @@ impl ShouldSample for RecordEverything {
             result.decision = SamplingDecision::RecordOnly;
         }
         result
-    }
-}
-
-/// Passes on only the spans the head sampler sampled.
-#[derive(Debug)]
-struct SampledOnly<P>(P);
-
-impl<P: SpanProcessor> SpanProcessor for SampledOnly<P> {
-    fn on_start(&self, span: &mut Span, cx: &Context) {
-        self.0.on_start(span, cx);
-    }
-
-    fn on_end(&self, span: SpanData) {
-        if span.span_context.is_sampled() {
-            self.0.on_end(span);
-        }
-    }
-
-    fn force_flush(&self) -> OTelSdkResult {
-        self.0.force_flush()
-    }
-
-    fn shutdown_with_timeout(&self, timeout: Duration) -> OTelSdkResult {
-        self.0.shutdown_with_timeout(timeout)
-    }
-
-    fn set_resource(&mut self, resource: &Resource) {
-        self.0.set_resource(resource);
     }
 }
 

@@ -1,12 +1,11 @@
-//! `/healthz`, `/readyz`, `/metrics` and `/debug/traces`.
+//! The public routes `/healthz`, `/readyz` and `/metrics` (the admin
+//! routes, `/debug/*`, are in `admin`).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use axum::Router;
-use axum::extract::Query;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use axum::routing::get;
@@ -78,12 +77,12 @@ pub fn readiness() -> &'static Readiness {
     GLOBAL.get_or_init(Readiness::new)
 }
 
-/// The four routes, with the process-wide [`readiness`] checks.
+/// The public routes, with the process-wide [`readiness`] checks.
 pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
     routes_with(readiness().clone())
 }
 
-/// The four routes, with these readiness checks.
+/// The public routes, with these readiness checks.
 pub fn routes_with<S: Clone + Send + Sync + 'static>(checks: Readiness) -> Router<S> {
     Router::new()
         .route(
@@ -92,7 +91,6 @@ pub fn routes_with<S: Clone + Send + Sync + 'static>(checks: Readiness) -> Route
         )
         .route("/readyz", get(move || readyz(checks.clone())))
         .route("/metrics", get(metrics))
-        .route("/debug/traces", get(debug_traces))
 }
 
 async fn readyz(checks: Readiness) -> Response {
@@ -127,30 +125,4 @@ async fn metrics(headers: axum::http::HeaderMap) -> Response {
         )
             .into_response(),
     }
-}
-
-async fn debug_traces(Query(query): Query<HashMap<String, String>>) -> Response {
-    let Some(recorder) = crate::flight_recorder() else {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"error": "the flight recorder is not installed"})),
-        )
-            .into_response();
-    };
-    if let Some(trace_id) = query.get("trace_id") {
-        return match recorder.trace(trace_id) {
-            Some(trace) => Json(trace.to_json()).into_response(),
-            None => (
-                StatusCode::NOT_FOUND,
-                Json(json!({"error": "no such trace kept"})),
-            )
-                .into_response(),
-        };
-    }
-    let limit = query
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(10usize)
-        .min(100);
-    Json(recorder.to_json(limit)).into_response()
 }

@@ -1,0 +1,111 @@
+//! The export decision of spans follows the logs': with a head sampler
+//! that samples nothing, a trace whose local part has an error or a slow
+//! span still reaches a real OTLP receiver whole (all its local spans); a
+//! successful trace does not.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use observe_telemetry::{LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+
+#[derive(Clone, Default)]
+struct Receiver(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
+
+#[tonic::async_trait]
+impl TraceService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportTraceServiceRequest>,
+    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
+        self.0.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One request with one child span; `outcome` says what the child does.
+fn request(outcome: &str) -> String {
+    let root = tracing::info_span!("request", outcome);
+    let _entered = root.enter();
+    let child = tracing::info_span!("charge", otel.status_code = tracing::field::Empty);
+    child.in_scope(|| match outcome {
+        "error" => {
+            child.record("otel.status_code", "ERROR");
+            tracing::error!("declined");
+        }
+        "slow" => tracing::warn!(slow = true, "slow call"),
+        _ => tracing::info!("call completed"),
+    });
+    format!("{:032x}", observe_telemetry::trace_id_of(&root).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_and_slow_traces_are_exported_whole() {
+    // SAFETY: set before `init` reads them.
+    unsafe {
+        std::env::remove_var("OTEL_TRACES_SAMPLER");
+        std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
+        std::env::set_var("OTEL_LOGS_EXPORTER", "none");
+    }
+    let receiver = Receiver::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let server = receiver.clone();
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(TraceServiceServer::new(server))
+            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
+            .await
+    });
+    let (writer, _logs) = LogWriter::memory();
+    let telemetry = Telemetry::builder()
+        .log_writer(writer)
+        .otlp_endpoint(endpoint)
+        .otlp_protocol(OtlpProtocol::Grpc)
+        .traces_sampler(SamplerConfig::TraceIdRatio(0.0))
+        .try_init()
+        .expect("init");
+
+    let failed = request("error");
+    let fine = request("ok");
+    let slow = request("slow");
+    let telemetry = tokio::task::spawn_blocking(move || {
+        telemetry.force_flush();
+        telemetry
+    })
+    .await
+    .unwrap();
+
+    let mut by_trace: HashMap<String, Vec<String>> = HashMap::new();
+    for request in receiver.0.lock().unwrap().iter() {
+        for span in request
+            .resource_spans
+            .iter()
+            .flat_map(|r| &r.scope_spans)
+            .flat_map(|s| &s.spans)
+        {
+            by_trace
+                .entry(hex(&span.trace_id))
+                .or_default()
+                .push(span.name.clone());
+        }
+    }
+    for trace in [&failed, &slow] {
+        let mut names = by_trace.get(trace.as_str()).cloned().unwrap_or_default();
+        names.sort();
+        assert_eq!(names, ["charge", "request"], "{by_trace:?}");
+    }
+    assert!(!by_trace.contains_key(fine.as_str()), "{by_trace:?}");
+    drop(telemetry);
+}
