@@ -486,15 +486,18 @@ impl FieldWriter<'_> {
 
     /// An id the telemetry generated, as a JSON string of lowercase hex
     /// digits (as the ids' `Display` writes them).
-    fn trusted_hex(&mut self, key: &'static str, bytes: &[u8]) {
+    fn trusted_hex<const N: usize>(&mut self, key: &'static str, bytes: &[u8; N]) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         self.push(key, |out, _| {
-            out.push(b'"');
-            for byte in bytes {
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
+            // At most 16 bytes (a trace id): 32 digits and the quotes.
+            let mut text = [b'"'; 34];
+            for (index, byte) in bytes.iter().enumerate().take(16) {
+                text[1 + 2 * index] = HEX[usize::from(byte >> 4)];
+                text[2 + 2 * index] = HEX[usize::from(byte & 0xf)];
             }
-            out.push(b'"');
+            let len = 2 * N.min(16) + 2;
+            text[len - 1] = b'"';
+            out.extend_from_slice(&text[..len]);
         });
     }
 

@@ -77,7 +77,7 @@ impl Entry {
 }
 
 /// A span's fields, rendered when the span is created or recorded.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct SpanFields {
     pub buffer: Vec<u8>,
     pub entries: Vec<Entry>,
@@ -85,16 +85,18 @@ pub(crate) struct SpanFields {
     dead: usize,
 }
 
-impl SpanFields {
+impl Default for SpanFields {
     /// Room for a typical span's fields without growing.
-    pub(crate) fn new() -> Self {
+    fn default() -> Self {
         SpanFields {
             buffer: Vec::with_capacity(192),
             entries: Vec::with_capacity(12),
             dead: 0,
         }
     }
+}
 
+impl SpanFields {
     /// Drops the bytes of replaced values once they outweigh the live ones.
     fn compact(&mut self) {
         if self.dead <= 256 || self.dead * 2 <= self.buffer.len() {
@@ -125,7 +127,7 @@ pub(crate) fn pooled() -> SpanFields {
     POOL.try_with(|pool| pool.borrow_mut().pop())
         .ok()
         .flatten()
-        .unwrap_or_else(SpanFields::new)
+        .unwrap_or_default()
 }
 
 /// Gives a closed span's buffers back to this thread's pool.
