@@ -242,6 +242,17 @@ fn parse(text: &str) -> Result<u32, ParseError> {
 }
 
 #[observe]
+fn configured_return(fail: bool) -> u8 {
+    if fail {
+        #[cfg(any())]
+        return 1;
+        #[cfg(all())]
+        return 2;
+    }
+    3
+}
+
+#[observe]
 fn first_char(text: &str) -> Option<char> {
     let c = text.chars().next()?;
     Some(c)
@@ -264,6 +275,8 @@ fn question_mark_and_return_come_back_through_the_observation() {
         }
     }
     assert_eq!(parse("1, 2").ok(), Some(3));
+    assert_eq!(configured_return(true), 2);
+    assert_eq!(configured_return(false), 3);
     let (value, captured) = capture(|| first_char(""));
     assert_eq!(value, None);
     assert_eq!(one_outcome(&captured, "first_char"), "ok");

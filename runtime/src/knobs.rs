@@ -2,7 +2,7 @@
 //! keyed by the function's `SiteMeta` static (the one the catalog lists).
 //!
 //! The hot path pays one atomic load while nothing is overridden
-//! ([`ACTIVE`] is zero); only then is the table read. The telemetry's
+//! (`ACTIVE` is zero); only then is the table read. The telemetry's
 //! `observe::flows()` sets and expires these; the completion line reads
 //! `sample` and `slow` here, the log output reads `verbosity`.
 

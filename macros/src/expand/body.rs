@@ -10,10 +10,10 @@
 //! that exit.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{quote, quote_spanned};
+use quote::quote_spanned;
 use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
-use syn::{Block, Expr, Item, Lifetime};
+use syn::{Block, Expr, ExprBreak, ExprMatch, Item, Lifetime, Token};
 
 use super::private;
 
@@ -40,17 +40,20 @@ impl VisitMut for Exits {
                 if let Some(value) = ret.expr.as_mut() {
                     self.visit_expr_mut(value);
                 }
-                let label = &self.label;
-                let span = ret.return_token.span;
-                let value = ret.expr.as_ref().map(|value| quote!(#value));
-                *expr = syn::parse2(quote_spanned!(span=> break #label #value))
-                    .unwrap_or_else(|_| expr.clone());
+                // Its attributes (`#[cfg(...)]`) stay on the `break`.
+                *expr = Expr::Break(ExprBreak {
+                    attrs: std::mem::take(&mut ret.attrs),
+                    break_token: Token![break](ret.return_token.span),
+                    label: Some(self.label.clone()),
+                    expr: ret.expr.take(),
+                });
             }
             Expr::Try(try_expr) => {
                 self.visit_expr_mut(&mut try_expr.expr);
                 let replacement = question_mark(&self.label, &try_expr.expr, try_expr.span());
-                if let Ok(parsed) = syn::parse2(replacement) {
-                    *expr = parsed;
+                if let Ok(mut parsed) = syn::parse2::<ExprMatch>(replacement) {
+                    parsed.attrs = std::mem::take(&mut try_expr.attrs);
+                    *expr = Expr::Match(parsed);
                 }
             }
             _ => visit_mut::visit_expr_mut(self, expr),
