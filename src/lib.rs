@@ -71,5 +71,9 @@ pub use observe_telemetry::{
     CapturedLogs, Change, FlightRecorder, FlightRecorderConfig, FlowKnobs, Flows, InitError,
     LogBufferConfig, LogFilterHandle, LogFormat, LogWriter, MetricsConfig, MetricsTemporality,
     OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
-    WaterfallStyle, flight_recorder, flows, init, log_buffer_bytes, metrics_handle,
+    WaterfallStyle, flight_recorder, flows, log_buffer_bytes, metrics_handle,
 };
+
+#[cfg(feature = "init")]
+#[doc = include_str!("../docs/telemetry.md")]
+pub use observe_telemetry::init;
