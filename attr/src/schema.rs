@@ -36,7 +36,9 @@ pub struct Metric {
     /// The metric name, as exported (Prometheus adds `_bucket`, `_sum`,
     /// `_count` to histograms).
     pub name: &'static str,
+    /// Counter, gauge or histogram.
     pub kind: MetricKind,
+    /// The unit of the values.
     pub unit: Unit,
     /// The description given to the recorder (the Prometheus `# HELP`).
     pub description: &'static str,
