@@ -38,7 +38,7 @@ pub struct Metric {
     pub name: &'static str,
     /// Counter, gauge or histogram.
     pub kind: MetricKind,
-    /// The unit the recorder is told.
+    /// The unit of the values.
     pub unit: Unit,
     /// The description given to the recorder (the Prometheus `# HELP`).
     pub description: &'static str,

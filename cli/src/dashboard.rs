@@ -434,6 +434,7 @@ pub fn dashboards(functions: &[ObservedFn]) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Runs `cargo observe dashboard`.
 pub fn run(args: DashboardArgs) -> Result<ExitCode, Error> {
     let files = workspace::discover(&args.paths)?;
     let report = frontend::scan(&files);

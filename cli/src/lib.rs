@@ -17,6 +17,8 @@
 //! - the basics: `observed`, `finding`, `render`, `config`,
 //!   `workspace`, `source`, `tokens`, `num`, `output`, `error`.
 
+#![deny(missing_docs)]
+
 mod catalog;
 mod checks;
 mod cli;

@@ -55,11 +55,17 @@ impl fmt::Display for NoteKind {
 }
 
 #[derive(Clone, Debug)]
+/// One option reported, at its position.
 pub struct Note {
+    /// The file, as displayed.
     pub file: String,
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
+    /// Unmapped, covered or skipped.
     pub kind: NoteKind,
+    /// What happened to the option, and why.
     pub message: String,
 }
 
@@ -75,9 +81,11 @@ impl fmt::Display for Note {
 
 /// The result for one file.
 pub struct Migration {
+    /// The file's text after the rewrite.
     pub new_text: String,
     /// Attributes rewritten.
     pub rewritten: usize,
+    /// Every option not carried over, by position.
     pub notes: Vec<Note>,
 }
 
@@ -647,6 +655,7 @@ pub fn diff(display: &str, old: &str, new: &str) -> String {
         .to_string()
 }
 
+/// Runs `cargo observe migrate`.
 pub fn run(args: MigrateArgs) -> Result<ExitCode, Error> {
     // The parser recurses once per nesting level: give it the same large
     // stack the lint workers have.

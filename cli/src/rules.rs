@@ -19,6 +19,7 @@ use crate::num::fmt;
 use crate::slo::{BURNS, Kind, Objective, WINDOWS, quote};
 use crate::{frontend, output, workspace};
 
+/// The default `--runbook-url`.
 pub const DEFAULT_RUNBOOK: &str = "https://runbooks.example.com/observe/{flow}/{function}";
 
 /// `cargo observe rules [PATHS] [-o FILE]`.
@@ -38,7 +39,9 @@ pub struct RulesArgs {
     pub runbook_url: String,
 }
 
+/// The alert of availability objectives.
 pub const ERROR_ALERT: &str = "FlowErrorBudgetBurn";
+/// The alert of latency objectives.
 pub const LATENCY_ALERT: &str = "FlowLatencyBudgetBurn";
 
 /// The static label that names the objective kind of a rule.
@@ -50,23 +53,30 @@ pub struct Rule {
     pub kind: RuleKind,
     /// The rule's name (the recorded series, or the alert).
     pub name: String,
+    /// The PromQL expression.
     pub expr: String,
     /// Static labels. They include `flow` and `function`, which keeps
     /// every rule of a file unique (promtool's duplicate-rules lint)
     /// when several functions share a flow and an objective kind.
     pub labels: Vec<(&'static str, String)>,
+    /// Alerts' annotations (none for recording rules).
     pub annotations: Vec<(&'static str, String)>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Recording or alerting rule.
 pub enum RuleKind {
+    /// `record:`.
     Record,
+    /// `alert:`.
     Alert,
 }
 
 /// One rule group: every rule of one flow.
 pub struct Group {
+    /// `observe-slo-<flow>`.
     pub name: String,
+    /// Recording rules first, then alerts.
     pub rules: Vec<Rule>,
 }
 
@@ -78,6 +88,7 @@ pub fn record_name(objective: &Objective, window: &str) -> String {
     }
 }
 
+/// The alert an objective's burn rate raises.
 pub fn alert_name(objective: &Objective) -> &'static str {
     match objective.kind {
         Kind::Availability => ERROR_ALERT,
@@ -394,6 +405,7 @@ pub fn test_path_for(output: &Path) -> PathBuf {
     output.with_file_name(format!("{stem}.test.{ext}"))
 }
 
+/// Runs `cargo observe rules`.
 pub fn run(args: RulesArgs) -> Result<ExitCode, Error> {
     let files = workspace::discover(&args.paths)?;
     let report = frontend::scan(&files);

@@ -14,9 +14,13 @@ pub const WINDOWS: [&str; 7] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 /// One multi-window condition: both the long and the short window burn
 /// faster than `factor` times the budget.
 pub struct Burn {
+    /// The long window.
     pub long: &'static str,
+    /// The short window, which makes the alert stop soon after the burn does.
     pub short: &'static str,
+    /// The burn rate, in budgets: 1 spends the budget over 30 days.
     pub factor: f64,
+    /// `page` or `ticket`.
     pub severity: &'static str,
 }
 
@@ -55,14 +59,20 @@ pub enum Kind {
     Availability,
     /// `latency = "300ms", percentile = 99.0`: at most 1% of calls slower
     /// than the threshold (in seconds).
-    Latency { seconds: f64 },
+    Latency {
+        /// The threshold.
+        seconds: f64,
+    },
 }
 
 /// One objective of one function.
 #[derive(Clone, Debug)]
 pub struct Objective {
+    /// The function's flow.
     pub flow: String,
+    /// The function label.
     pub function: String,
+    /// Availability or latency.
     pub kind: Kind,
     /// The target percentage (99.9).
     pub target: f64,

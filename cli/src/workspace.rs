@@ -11,9 +11,11 @@ use crate::config::{Config, read_manifest};
 /// The package a file belongs to.
 #[derive(Debug, Default)]
 pub struct Package {
+    /// The directory of its `Cargo.toml`.
     pub dir: PathBuf,
     /// The library crate's name (`-` replaced by `_`).
     pub crate_name: String,
+    /// Its `[package.metadata.observe]` over the workspace's.
     pub config: Config,
 }
 
@@ -26,6 +28,7 @@ pub struct FileEntry {
     pub display: String,
     /// The module path the file's items live in (`shop::orders`).
     pub module: String,
+    /// The package it belongs to.
     pub package: Arc<Package>,
 }
 

@@ -18,10 +18,15 @@ use crate::workspace::FileEntry;
 
 /// The result for one file.
 pub struct FileReport {
+    /// Findings left after configuration and suppression.
     pub findings: Vec<Finding>,
+    /// The functions `#[observe]` accepts.
     pub observed: Vec<ObservedFn>,
+    /// Enums deriving `Label`, for label cardinalities.
     pub label_enums: Vec<LabelEnum>,
+    /// Lines read.
     pub lines: usize,
+    /// Bytes read.
     pub bytes: usize,
     /// Kept for rendering snippets when there are findings.
     pub source: Option<Arc<SourceFile>>,
@@ -29,23 +34,29 @@ pub struct FileReport {
 
 /// The result for the whole run, files in path order.
 pub struct Report {
+    /// One report per file.
     pub files: Vec<FileReport>,
+    /// Wall time of the scan.
     pub elapsed: Duration,
 }
 
 impl Report {
+    /// Every finding, in file order.
     pub fn findings(&self) -> impl Iterator<Item = &Finding> {
         self.files.iter().flat_map(|f| &f.findings)
     }
 
+    /// How many findings have `severity`.
     pub fn count(&self, severity: Severity) -> usize {
         self.findings().filter(|f| f.severity == severity).count()
     }
 
+    /// Lines read in all.
     pub fn lines(&self) -> usize {
         self.files.iter().map(|f| f.lines).sum()
     }
 
+    /// Bytes read in all.
     pub fn bytes(&self) -> usize {
         self.files.iter().map(|f| f.bytes).sum()
     }
@@ -69,6 +80,7 @@ impl Report {
         all
     }
 
+    /// The source of `file`, kept when it has findings.
     pub fn source_of(&self, file: &str) -> Option<&SourceFile> {
         self.files
             .iter()
