@@ -465,32 +465,16 @@ pub(crate) fn describe_and_publish_slo(
     meta: &'static SiteMeta,
     function: &'static str,
 ) {
-    recorder.describe_counter(
-        names::CALLS_TOTAL.into(),
-        Some(Unit::Count),
-        "Calls of observed functions, by outcome (ok, error, panic, cancelled).".into(),
-    );
-    recorder.describe_counter(
-        names::ERRORS_TOTAL.into(),
-        Some(Unit::Count),
-        "Failed calls of observed functions, by error kind.".into(),
-    );
-    recorder.describe_histogram(
-        names::CALL_DURATION_SECONDS.into(),
-        Some(Unit::Seconds),
-        "Latency of observed functions, from entry (first poll) until the output is ready.".into(),
-    );
-    recorder.describe_gauge(
-        names::CALLS_IN_FLIGHT.into(),
-        Some(Unit::Count),
-        "Calls of observed functions currently running.".into(),
-    );
+    for metric in [
+        schema::CALLS_TOTAL,
+        schema::ERRORS_TOTAL,
+        schema::CALL_DURATION_SECONDS,
+        schema::CALLS_IN_FLIGHT,
+    ] {
+        describe(recorder, &metric);
+    }
     let Some(slo) = meta.slo else { return };
-    recorder.describe_gauge(
-        names::SLO_OBJECTIVE_RATIO.into(),
-        None,
-        "Service-level objectives of observed functions, as ratios.".into(),
-    );
+    describe(recorder, &schema::SLO_OBJECTIVE_RATIO);
     let metrics_meta = metadata(meta);
     let objective = |name: &'static str, ratio: f64| {
         let mut labels = base_labels(meta, function);
@@ -510,11 +494,7 @@ pub(crate) fn describe_and_publish_slo(
     }
     if let (Some(latency_us), Some(percentile)) = (slo.latency_us, slo.percentile) {
         objective(schema::objective::LATENCY, percentile);
-        recorder.describe_gauge(
-            names::SLO_LATENCY_THRESHOLD_SECONDS.into(),
-            Some(Unit::Seconds),
-            "Latency thresholds of the latency objectives of observed functions.".into(),
-        );
+        describe(recorder, &schema::SLO_LATENCY_THRESHOLD_SECONDS);
         recorder
             .register_gauge(
                 &Key::from_parts(
@@ -524,6 +504,23 @@ pub(crate) fn describe_and_publish_slo(
                 &metrics_meta,
             )
             .set(latency_us as f64 / 1e6);
+    }
+}
+
+/// A metric's description and unit, as the schema gives them.
+fn describe(recorder: &dyn Recorder, metric: &schema::Metric) {
+    let unit = match metric.unit {
+        schema::Unit::Count => Some(Unit::Count),
+        schema::Unit::Seconds => Some(Unit::Seconds),
+        // metrics-rs has no unit for a ratio.
+        schema::Unit::Ratio => None,
+    };
+    let name = metric.name.into();
+    let description = metric.description.into();
+    match metric.kind {
+        schema::MetricKind::Counter => recorder.describe_counter(name, unit, description),
+        schema::MetricKind::Gauge => recorder.describe_gauge(name, unit, description),
+        schema::MetricKind::Histogram => recorder.describe_histogram(name, unit, description),
     }
 }
 
