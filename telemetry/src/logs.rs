@@ -210,6 +210,25 @@ where
 
 impl LogLayer {
     fn settle_and_count(&self, buffer: buffer::TraceBuffer) {
+        // Described once, so the exposition has a `# HELP` for each.
+        static DESCRIBED: std::sync::Once = std::sync::Once::new();
+        DESCRIBED.call_once(|| {
+            metrics::describe_counter!(
+                "observe_log_lines_buffered_total",
+                metrics::Unit::Count,
+                "Log lines held in a trace's buffer instead of being written."
+            );
+            metrics::describe_counter!(
+                "observe_log_lines_flushed_total",
+                metrics::Unit::Count,
+                "Buffered log lines written because their trace failed."
+            );
+            metrics::describe_counter!(
+                "observe_log_lines_discarded_total",
+                metrics::Unit::Count,
+                "Buffered log lines dropped: their trace succeeded, or a limit was hit."
+            );
+        });
         let settled = self.settle(buffer);
         for (name, count) in [
             ("observe_log_lines_buffered_total", settled.buffered),
