@@ -46,8 +46,11 @@ pub use traces::trace_id_of;
 /// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-/// `OTEL_TRACES_SAMPLER_ARG`). Keep the guard alive for the whole program:
-/// dropping it flushes the trace export. Never fails: a problem is reported
+/// `OTEL_TRACES_SAMPLER_ARG`, and for metrics `OBSERVE_METRIC_CARDINALITY_LIMIT`,
+/// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`,
+/// `OTEL_METRICS_EXPORTER`, `OTEL_METRIC_EXPORT_INTERVAL`,
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`). Keep the guard alive
+/// for the whole program: dropping it flushes the trace and metrics export. Never fails: a problem is reported
 /// on stderr and the rest still works. Use [`Telemetry::builder`] to set
 /// defaults, or [`Telemetry::try_init`] to handle errors.
 pub fn init() -> TelemetryGuard {

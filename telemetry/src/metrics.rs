@@ -150,7 +150,12 @@ impl PrometheusHandle {
 
 /// A recorder that is not installed, and its handle: for tests that use
 /// `metrics::with_local_recorder`. Its exemplars are never promoted.
-pub fn local_recorder(config: MetricsConfig) -> (impl metrics::Recorder, PrometheusHandle) {
+pub fn local_recorder(
+    config: MetricsConfig,
+) -> (
+    impl metrics::Recorder + Send + Sync + 'static,
+    PrometheusHandle,
+) {
     let registry = Arc::new(Registry::new(config));
     (
         ObserveRecorder(registry.clone()),
