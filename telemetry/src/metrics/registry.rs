@@ -6,7 +6,7 @@
 //! included, as OpenTelemetry counts it); a series beyond the cap is folded
 //! into the one overflow series of its metric, so totals stay right, and
 //! each folded update is counted in `observe_metric_overflow_total`.
-//! observe's own `flow_*`/`slo_*` series are bounded per function at
+//! observe's own `flow_*` series are bounded per function at
 //! compile time and are never folded, however many functions there are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
