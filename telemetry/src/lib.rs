@@ -135,10 +135,12 @@ impl Telemetry {
             .with(
                 tracing_opentelemetry::layer()
                     .with_tracer(traces.tracer.clone())
+                    // Behind the same filter, after the OpenTelemetry layer
+                    // whose context it reads on enter (unfiltered, it would
+                    // enable every callsite).
+                    .and_then(exemplar_ids::ExemplarIds)
                     .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
             )
-            // After the OpenTelemetry layer, whose context it reads on enter.
-            .with(exemplar_ids::ExemplarIds)
             .with(logs::layer(sink).with_filter(filter::InfoFloor::spans(log_filter)));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
