@@ -56,10 +56,14 @@ pub use traces::trace_id_of;
 /// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
 /// `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
 /// `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES`, `OTEL_TRACES_SAMPLER`,
-/// `OTEL_TRACES_SAMPLER_ARG`; for logs also `OBSERVE_LOG_BUFFER*`,
-/// `OBSERVE_LOG_STDOUT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and
-/// `OTEL_LOGS_EXPORTER`: see docs/logs.md). Keep the guard alive for the whole program:
-/// dropping it flushes the trace export. Never fails: a problem is reported
+/// `OTEL_TRACES_SAMPLER_ARG`; for metrics `OBSERVE_METRIC_CARDINALITY_LIMIT`,
+/// `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_PROTOCOL`,
+/// `OTEL_METRICS_EXPORTER`, `OTEL_METRIC_EXPORT_INTERVAL`,
+/// `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`: see docs/metrics.md;
+/// for logs `OBSERVE_LOG_BUFFER*`, `OBSERVE_LOG_STDOUT`,
+/// `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT` and `OTEL_LOGS_EXPORTER`: see
+/// docs/logs.md). Keep the guard alive for the whole program: dropping it
+/// flushes the trace and metrics export. Never fails: a problem is reported
 /// on stderr and the rest still works. Use [`Telemetry::builder`] to set
 /// defaults, or [`Telemetry::try_init`] to handle errors.
 pub fn init() -> TelemetryGuard {
@@ -173,10 +177,12 @@ impl Telemetry {
             .with(
                 tracing_opentelemetry::layer()
                     .with_tracer(traces.tracer.clone())
+                    // Behind the same filter, after the OpenTelemetry layer
+                    // whose context it reads on enter (unfiltered, it would
+                    // enable every callsite).
+                    .and_then(exemplar_ids::ExemplarIds)
                     .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
             )
-            // After the OpenTelemetry layer, whose context it reads on enter.
-            .with(exemplar_ids::ExemplarIds)
             .with(logs::layer(sink).with_filter(logs::gate::LogGate::new(
                 filter::InfoFloor::spans(log_filter),
                 buffer_filter.take(),

@@ -150,7 +150,12 @@ impl PrometheusHandle {
 
 /// A recorder that is not installed, and its handle: for tests that use
 /// `metrics::with_local_recorder`. Its exemplars are never promoted.
-pub fn local_recorder(config: MetricsConfig) -> (impl metrics::Recorder, PrometheusHandle) {
+pub fn local_recorder(
+    config: MetricsConfig,
+) -> (
+    impl metrics::Recorder + Send + Sync + 'static,
+    PrometheusHandle,
+) {
     let registry = Arc::new(Registry::new(config));
     (
         ObserveRecorder(registry.clone()),
@@ -305,8 +310,10 @@ mod tests {
 
     #[test]
     fn the_guard_folds_beyond_the_cap_but_never_observes_own_series() {
-        let mut config = MetricsConfig::default();
-        config.cardinality_limit = 3;
+        let mut config = MetricsConfig {
+            cardinality_limit: 3,
+            ..MetricsConfig::default()
+        };
         config.cardinality_limits.insert("pinned_total".into(), 2);
         let handle = render_with(config, || {
             for user in 0..10 {

@@ -310,8 +310,10 @@ fn labels_key(labels: &Labels, overflow: bool) -> Labels {
 enum Transport {
     Http(reqwest::blocking::Client),
     Grpc(
-        tokio::runtime::Runtime,
-        MetricsServiceClient<tonic::transport::Channel>,
+        Box<(
+            tokio::runtime::Runtime,
+            MetricsServiceClient<tonic::transport::Channel>,
+        )>,
     ),
 }
 
@@ -337,7 +339,10 @@ impl Transport {
                         .timeout(timeout)
                         .connect_lazy()
                 };
-                Ok(Transport::Grpc(runtime, MetricsServiceClient::new(channel)))
+                Ok(Transport::Grpc(Box::new((
+                    runtime,
+                    MetricsServiceClient::new(channel),
+                ))))
             }
         }
     }
@@ -357,8 +362,9 @@ impl Transport {
                     Err(format!("HTTP {}", response.status()))
                 }
             }
-            Transport::Grpc(runtime, client) => runtime
-                .block_on(client.export(request))
+            Transport::Grpc(grpc) => grpc
+                .0
+                .block_on(grpc.1.export(request))
                 .map(|_| ())
                 .map_err(|status| status.to_string()),
         }

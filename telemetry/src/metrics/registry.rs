@@ -6,7 +6,7 @@
 //! included, as OpenTelemetry counts it); a series beyond the cap is folded
 //! into the one overflow series of its metric, so totals stay right, and
 //! each folded update is counted in `observe_metric_overflow_total`.
-//! observe's own `flow_*`/`slo_*` series are bounded per function at
+//! observe's own `flow_*` series are bounded per function at
 //! compile time and are never folded, however many functions there are.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -62,6 +62,13 @@ pub(crate) struct Family {
     /// At most this many series, the overflow one included; 0: no cap.
     limit: usize,
     bounds: Option<Arc<[f64]>>,
+}
+
+/// What a registration gets: its own series, or (beyond the cap) its
+/// metric's overflow series and the counter of folded updates.
+enum Registered {
+    Own(Series),
+    Folded(Series, Arc<CounterSeries>),
 }
 
 /// A predicate telling whether an exemplar's trace is kept.
@@ -194,13 +201,13 @@ impl Registry {
     }
 
     /// The series of `key`, created (or folded) on first use.
-    fn series(&self, kind: Kind, key: &Key) -> Result<Series, (Series, Arc<CounterSeries>)> {
+    fn series(&self, kind: Kind, key: &Key) -> Registered {
         let name = sanitize(key.name(), true);
         let mut warn = None;
         let result = {
             let mut families = self.families();
             if let Some(found) = self.cached(kind, key) {
-                return Ok(found);
+                return Registered::Own(found);
             }
             let limit = self.limit_for(&name);
             let bounds = (kind == Kind::Histogram).then(|| self.bounds_for(&name));
@@ -213,7 +220,7 @@ impl Registry {
             });
             if family.kind != kind {
                 // The same name as another kind: counted nowhere, rendered never.
-                return Ok(self.new_series(kind, &name, None));
+                return Registered::Own(self.new_series(kind, &name, None));
             }
             let labels = labels_of(key);
             if family.limit != 0 && family.series.len() + 1 >= family.limit {
@@ -266,12 +273,12 @@ impl Registry {
                         _ => None,
                     })
                     .expect("registered with the overflow series");
-                Err((overflow, folded))
+                Registered::Folded(overflow, folded)
             } else {
                 let series = self.new_series(kind, &name, family.bounds.clone());
                 family.series.push((labels, series.clone()));
                 self.cache(key, &series);
-                Ok(series)
+                Registered::Own(series)
             }
         };
         if let Some((label, limit)) = warn {
@@ -361,8 +368,8 @@ impl Recorder for ObserveRecorder {
             return Counter::from_arc(c);
         }
         match self.0.series(Kind::Counter, key) {
-            Ok(Series::Counter(c)) => Counter::from_arc(c),
-            Err((Series::Counter(into), folded)) => {
+            Registered::Own(Series::Counter(c)) => Counter::from_arc(c),
+            Registered::Folded(Series::Counter(into), folded) => {
                 Counter::from_arc(Arc::new(Folded { into, folded }))
             }
             _ => Counter::noop(),
@@ -374,8 +381,8 @@ impl Recorder for ObserveRecorder {
             return Gauge::from_arc(g);
         }
         match self.0.series(Kind::Gauge, key) {
-            Ok(Series::Gauge(g)) => Gauge::from_arc(g),
-            Err((Series::Gauge(into), folded)) => {
+            Registered::Own(Series::Gauge(g)) => Gauge::from_arc(g),
+            Registered::Folded(Series::Gauge(into), folded) => {
                 Gauge::from_arc(Arc::new(Folded { into, folded }))
             }
             _ => Gauge::noop(),
@@ -387,8 +394,8 @@ impl Recorder for ObserveRecorder {
             return Histogram::from_arc(h);
         }
         match self.0.series(Kind::Histogram, key) {
-            Ok(Series::Histogram(h)) => Histogram::from_arc(h),
-            Err((Series::Histogram(into), folded)) => {
+            Registered::Own(Series::Histogram(h)) => Histogram::from_arc(h),
+            Registered::Folded(Series::Histogram(into), folded) => {
                 Histogram::from_arc(Arc::new(Folded { into, folded }))
             }
             _ => Histogram::noop(),
