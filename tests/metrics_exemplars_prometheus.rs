@@ -178,6 +178,13 @@ fn prometheus_stores_exemplars_that_lead_to_the_trace() {
         .await
         .unwrap();
         let shop = services.shop_url();
+        // `/debug/traces` is served by the admin router, on a listener of
+        // its own, as the demo mounts it.
+        let admin_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let admin = format!("http://{}", admin_listener.local_addr().unwrap());
+        tokio::spawn(
+            async move { axum::serve(admin_listener, observe::http::admin_routes()).await },
+        );
         let mut prometheus = start_prometheus(&prometheus_binary, &services.shop.to_string());
         let load = app::run_load(&shop, Duration::from_secs(3), 20).await;
         assert!(load.sent > 0);
@@ -242,7 +249,7 @@ fn prometheus_stores_exemplars_that_lead_to_the_trace() {
             if le != "+Inf" {
                 assert!(value <= le.parse::<f64>().unwrap(), "{value} in le={le}");
             }
-            let trace = json(&format!("{shop}/debug/traces?trace_id={trace_id}"))
+            let trace = json(&format!("{admin}/debug/traces?trace_id={trace_id}"))
                 .await
                 .unwrap_or_else(|| {
                     panic!("/debug/traces?trace_id={trace_id} did not answer a trace")
