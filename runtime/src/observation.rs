@@ -62,8 +62,24 @@ impl Observation {
     /// all (no recorder, and no subscriber enabled even for errors): then
     /// the call reads no clock and creates no span. Not inlined: one
     /// call costs a nanosecond, a copy in every annotated function costs
-    /// build time.
+    /// build time; only the check that nothing listens is inlined.
+    #[inline]
     pub fn start(
+        site: &'static CallSite,
+        self_type: Option<fn() -> &'static str>,
+        labels: LabelSet,
+        exit: Exit,
+    ) -> Option<Self> {
+        if !tracing::level_enabled!(tracing::Level::ERROR)
+            && metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) == 0)
+        {
+            return None;
+        }
+        Self::start_observing(site, self_type, labels, exit)
+    }
+
+    #[inline(never)]
+    fn start_observing(
         site: &'static CallSite,
         self_type: Option<fn() -> &'static str>,
         labels: LabelSet,
@@ -183,9 +199,7 @@ impl Observation {
         match &self.mode {
             MetricsMode::Off => {}
             MetricsMode::Cached(handles) => {
-                let (calls, duration) = handles.series(meta, function, &self.labels, index);
-                calls.increment(1);
-                duration.record(seconds);
+                handles.record(meta, function, &self.labels, index, seconds);
                 handles.in_flight.decrement(1.0);
             }
             MetricsMode::Local => metrics::with_recorder(|recorder| {

@@ -161,14 +161,19 @@ pub(crate) struct SiteHandles {
 }
 
 impl SiteHandles {
-    /// The counter and histogram of one label combination and outcome.
-    pub(crate) fn series(
+    /// Records one call of a label combination and outcome.
+    pub(crate) fn record(
         &self,
         meta: &'static SiteMeta,
         function: &'static str,
         labels: &LabelSet,
         outcome: usize,
-    ) -> (Counter, Histogram) {
+        seconds: f64,
+    ) {
+        let record = |(calls, duration): &(Counter, Histogram)| {
+            calls.increment(1);
+            duration.record(seconds);
+        };
         let register = || {
             metrics::with_recorder(|recorder| {
                 register_series(recorder, meta, function, labels, OUTCOME_NAMES[outcome])
@@ -180,13 +185,15 @@ impl SiteHandles {
                 outcomes: Default::default(),
             });
             if combo.labels.same_values(labels) {
-                return combo.outcomes[outcome].get_or_init(register).clone();
+                record(combo.outcomes[outcome].get_or_init(register));
+                return;
             }
         }
         let mut more = self.more.lock().unwrap_or_else(|e| e.into_inner());
-        more.entry((labels.values().to_vec(), outcome))
-            .or_insert_with(register)
-            .clone()
+        record(
+            more.entry((labels.values().to_vec(), outcome))
+                .or_insert_with(register),
+        );
     }
 
     /// Whether these handles came from `recorder`.
