@@ -147,7 +147,7 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         // A trace's local root: settle its held lines.
         let Some(span) = ctx.span(&id) else { return };
-        if span.parent().is_some() {
+        if span.parent().is_some() || span.extensions().get::<buffer::TraceBuffer>().is_none() {
             return;
         }
         let Some(buffer) = span.extensions_mut().remove::<buffer::TraceBuffer>() else {
