@@ -160,9 +160,14 @@ where
     match extensions.get_mut::<TraceBuffer>() {
         Some(buffer) => buffer.failed = true,
         None => {
-            let mut buffer = TraceBuffer::default();
-            buffer.failed = true;
-            extensions.insert(buffer);
+            extensions.insert(TraceBuffer {
+                lines: VecDeque::new(),
+                bytes: 0,
+                lost: 0,
+                held: 0,
+                failed: true,
+                trace_id: None,
+            });
         }
     }
 }
