@@ -193,12 +193,12 @@ where
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
         // A trace's local root: settle its held lines (before its fields
-        // go back to the pool: settling may rebuild lines from them).
-        let buffer = span
-            .parent()
-            .is_none()
-            .then(|| span.extensions_mut().remove::<buffer::TraceBuffer>())
-            .flatten();
+        // go back to the pool: settling may rebuild lines from them). A
+        // read first: most roots hold no buffer.
+        let buffer = (span.parent().is_none()
+            && span.extensions().get::<buffer::TraceBuffer>().is_some())
+        .then(|| span.extensions_mut().remove::<buffer::TraceBuffer>())
+        .flatten();
         if let Some(buffer) = buffer {
             self.settle_and_count(buffer);
         }

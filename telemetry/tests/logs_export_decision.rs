@@ -1,12 +1,19 @@
 //! The export decision of spans follows the logs': with a head sampler
 //! that samples nothing, a trace whose local part has an error or a slow
 //! span still reaches a real OTLP receiver whole (all its local spans); a
-//! successful trace does not.
+//! successful trace does not. `OTEL_LOGS_EXPORTER=none` keeps log records
+//! from the same endpoint.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use observe_telemetry::{LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -15,7 +22,23 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 };
 
 #[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
+struct Receiver(
+    Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+    Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
+);
+
+#[tonic::async_trait]
+impl LogsService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        self.1.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
 
 #[tonic::async_trait]
 impl TraceService for Receiver {
@@ -64,6 +87,7 @@ async fn failed_and_slow_traces_are_exported_whole() {
     let server = receiver.clone();
     tokio::spawn(async move {
         tonic::transport::Server::builder()
+            .add_service(LogsServiceServer::new(server.clone()))
             .add_service(TraceServiceServer::new(server))
             .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
             .await
@@ -107,5 +131,9 @@ async fn failed_and_slow_traces_are_exported_whole() {
         assert_eq!(names, ["charge", "request"], "{by_trace:?}");
     }
     assert!(!by_trace.contains_key(fine.as_str()), "{by_trace:?}");
+    assert!(
+        receiver.1.lock().unwrap().is_empty(),
+        "OTEL_LOGS_EXPORTER=none: no log records"
+    );
     drop(telemetry);
 }

@@ -124,8 +124,12 @@ async fn put_flow(Path(name): Path<String>, body: String) -> Response {
         flows().reset(&name);
     }
     let timed = |change: crate::flows::Change| match duration {
-        Some(d) => drop(change.for_duration(d)),
-        None => drop(change),
+        Some(d) => {
+            let _ = change.for_duration(d);
+        }
+        None => {
+            let _ = change;
+        }
     };
     if let Some(level) = verbosity {
         timed(flows().set_verbosity(&name, level));

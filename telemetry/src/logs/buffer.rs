@@ -160,9 +160,14 @@ where
     match extensions.get_mut::<TraceBuffer>() {
         Some(buffer) => buffer.failed = true,
         None => {
-            let mut buffer = TraceBuffer::default();
-            buffer.failed = true;
-            extensions.insert(buffer);
+            extensions.insert(TraceBuffer {
+                lines: VecDeque::new(),
+                bytes: 0,
+                lost: 0,
+                held: 0,
+                failed: true,
+                trace_id: None,
+            });
         }
     }
 }
@@ -183,6 +188,16 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let Some(leaf) = registry.span(&id) else {
             return;
         };
+        // The call is its own trace's root and nothing in it failed: the
+        // line would be dropped when the root closes, now. Skip the copy.
+        if leaf.parent().is_none()
+            && !leaf
+                .extensions()
+                .get::<TraceBuffer>()
+                .is_some_and(|buffer| buffer.failed)
+        {
+            return;
+        }
         let mut values = Vec::with_capacity(256);
         let mut entries = Vec::with_capacity(16);
         let mut root = None;

@@ -173,12 +173,17 @@ where
     }
 
     fn max_level_hint(&self) -> Option<LevelFilter> {
+        // `None` is "no hint" (anything may pass): only a filter that is
+        // there can say that; an absent buffer or knob adds nothing.
         let output = self.output.max_level_hint();
-        let buffer = self
-            .buffer
-            .as_ref()
-            .and_then(|filter| Filter::<S>::max_level_hint(filter));
-        let verbose = observe_runtime::knobs::max_verbosity().map(LevelFilter::from_level);
+        let buffer = match &self.buffer {
+            Some(filter) => Filter::<S>::max_level_hint(filter),
+            None => Some(LevelFilter::OFF),
+        };
+        let verbose = Some(
+            observe_runtime::knobs::max_verbosity()
+                .map_or(LevelFilter::OFF, LevelFilter::from_level),
+        );
         [output, buffer, verbose]
             .into_iter()
             .try_fold(LevelFilter::OFF, |max, hint| hint.map(|h| max.max(h)))
