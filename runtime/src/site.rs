@@ -157,8 +157,11 @@ pub(crate) struct SiteHandles {
     combos: Box<[OnceLock<ComboSeries>]>,
     /// Series whose combination slot holds other label values: the
     /// instantiations of a generic function after the first.
-    more: Mutex<HashMap<(Vec<&'static str>, usize), (Counter, Histogram)>>,
+    more: Mutex<HashMap<SeriesKey, (Counter, Histogram)>>,
 }
+
+/// Label values and outcome index of one series.
+type SeriesKey = (Vec<&'static str>, usize);
 
 impl SiteHandles {
     /// Records one call of a label combination and outcome.
