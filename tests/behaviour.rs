@@ -61,13 +61,13 @@ impl fmt::Display for PanickyError {
 }
 
 fn plain_takes(value: PanickyDebug) -> u32 {
-    drop(value);
+    let _consumed = value;
     7
 }
 
 #[observe]
 fn takes_panicky(value: PanickyDebug) -> u32 {
-    drop(value);
+    let _consumed = value;
     7
 }
 
@@ -246,7 +246,7 @@ fn configured_return(fail: bool) -> u8 {
     if fail {
         #[cfg(any())]
         return 1;
-        #[cfg(all())]
+        #[cfg(test)]
         return 2;
     }
     3
