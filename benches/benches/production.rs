@@ -23,18 +23,10 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{BatchSpanProcessor, SdkTracerProvider, SpanData, SpanExporter};
 use tracing_subscriber::layer::SubscriberExt;
 
+mod common;
+use common::{bare, hand_written, observed};
+
 const SCENARIO_ENV: &str = "OBSERVE_BENCH_SCENARIO";
-
-#[inline(never)]
-fn bare(x: u64) -> u64 {
-    black_box(x) + 1
-}
-
-#[observe(flow = "bench", labels(region = "eu"))]
-#[inline(never)]
-fn observed(x: u64) -> u64 {
-    black_box(x) + 1
-}
 
 #[observe(flow = "bench", labels(region = "eu"), sample = 0.1)]
 #[inline(never)]
@@ -46,37 +38,6 @@ fn observed_sampled(x: u64) -> u64 {
 #[inline(never)]
 fn observed_debug(x: u64) -> u64 {
     black_box(x) + 1
-}
-
-/// What a user writes by hand for the same signals (as in `overhead.rs`).
-#[inline(never)]
-fn hand_written(x: u64) -> u64 {
-    let span = tracing::info_span!(
-        "hand_written",
-        flow = "bench",
-        code.function = "hand_written",
-        x
-    );
-    let _entered = span.enter();
-    metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
-        .increment(1.0);
-    let start = Instant::now();
-    let result = black_box(x) + 1;
-    let seconds = start.elapsed().as_secs_f64();
-    metrics::counter!("hand_calls_total", "flow" => "bench", "function" => "hand_written", "module" => module_path!(), "outcome" => "ok", "region" => "eu")
-        .increment(1);
-    metrics::histogram!("hand_call_duration_seconds", "flow" => "bench", "function" => "hand_written", "module" => module_path!(), "outcome" => "ok", "region" => "eu")
-        .record(seconds);
-    metrics::gauge!("hand_calls_in_flight", "flow" => "bench", "function" => "hand_written", "module" => module_path!())
-        .decrement(1.0);
-    tracing::info!(
-        flow = "bench",
-        function = "hand_written",
-        outcome = "ok",
-        duration_ms = seconds * 1e3,
-        "call completed"
-    );
-    result
 }
 
 #[tracing::instrument(skip_all, fields(flow = "bench"))]

@@ -367,34 +367,12 @@ impl LogLayer {
             return;
         }
         assemble(values, entries, line);
-
-        // Every fragment is valid UTF-8 JSON.
-        let json = std::str::from_utf8(line).unwrap_or_default();
-        if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
-            recorder.add_log_line(trace_id, json);
-        }
-        if let Some(otlp) = &self.sink.otlp {
-            otlp.emit(line);
-        }
-        if !self.sink.stdout {
-            return;
-        }
-        match self.sink.format {
-            LogFormat::Json => {
-                line.push(b'\n');
-                self.sink.writer.write_all(line);
-            }
-            LogFormat::Pretty => {
-                // The developer's format: it reads the assembled line back.
-                let fields: Map<String, Value> = serde_json::from_slice(line).unwrap_or_default();
-                let mut pretty = pretty_line(&fields, self.sink.colour);
-                pretty.push('\n');
-                self.sink.writer.write_all(pretty.as_bytes());
-            }
-        }
+        self.emit_json(line, trace_id);
     }
 
-    /// Writes a finished JSON line (a flushed one) as `write_event` would.
+    /// Writes a finished JSON line (every fragment is valid UTF-8 JSON) to
+    /// the flight recorder, OTLP and the writer: for a new line and for a
+    /// flushed one alike.
     fn emit_json(&self, line: &mut Vec<u8>, trace_id: Option<opentelemetry::trace::TraceId>) {
         let json = std::str::from_utf8(line).unwrap_or_default();
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {

@@ -63,21 +63,7 @@ pub(crate) fn build(settings: &Settings) -> Result<Option<Built>, String> {
         }
         OtlpProtocol::Grpc => {
             // tonic needs a Tokio runtime to build its channel and to run it.
-            let own_runtime = match tokio::runtime::Handle::try_current() {
-                Ok(handle)
-                    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
-                {
-                    None
-                }
-                _ => Some(
-                    tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(1)
-                        .thread_name("observe-otlp-logs")
-                        .enable_all()
-                        .build()
-                        .map_err(|e| format!("OTLP/gRPC logs runtime: {e}"))?,
-                ),
-            };
+            let own_runtime = crate::traces::grpc_runtime("observe-otlp-logs")?;
             let entered = own_runtime.as_ref().map(tokio::runtime::Runtime::enter);
             let exporter = opentelemetry_otlp::LogExporter::builder()
                 .with_tonic()

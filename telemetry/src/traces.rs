@@ -131,22 +131,7 @@ fn otlp_exporter(
             Ok((exporter, None))
         }
         OtlpProtocol::Grpc => {
-            // tonic needs a Tokio runtime to build its channel and to run it.
-            let own_runtime = match tokio::runtime::Handle::try_current() {
-                Ok(handle)
-                    if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread =>
-                {
-                    None
-                }
-                _ => Some(
-                    tokio::runtime::Builder::new_multi_thread()
-                        .worker_threads(1)
-                        .thread_name("observe-otlp")
-                        .enable_all()
-                        .build()
-                        .map_err(|e| format!("OTLP/gRPC runtime: {e}"))?,
-                ),
-            };
+            let own_runtime = grpc_runtime("observe-otlp")?;
             let entered = own_runtime.as_ref().map(tokio::runtime::Runtime::enter);
             let exporter = opentelemetry_otlp::SpanExporter::builder()
                 .with_tonic()
@@ -345,6 +330,24 @@ fn scrub_attribute_memo(attribute: &mut KeyValue) {
             }
         }
         _ => {}
+    }
+}
+
+/// The Tokio runtime a tonic exporter is built and run in: none when the
+/// caller's multi-thread runtime can host it, else one of our own (one
+/// worker, named `thread_name`).
+pub(crate) fn grpc_runtime(thread_name: &str) -> Result<Option<tokio::runtime::Runtime>, String> {
+    match tokio::runtime::Handle::try_current() {
+        Ok(handle) if handle.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            Ok(None)
+        }
+        _ => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name(thread_name)
+            .enable_all()
+            .build()
+            .map(Some)
+            .map_err(|e| format!("OTLP/gRPC runtime ({thread_name}): {e}")),
     }
 }
 
