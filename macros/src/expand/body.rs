@@ -50,10 +50,18 @@ impl VisitMut for Exits {
             }
             Expr::Try(try_expr) => {
                 self.visit_expr_mut(&mut try_expr.expr);
-                let replacement = question_mark(&self.label, &try_expr.expr, try_expr.span());
-                if let Ok(mut parsed) = syn::parse2::<ExprMatch>(replacement) {
-                    parsed.attrs = std::mem::take(&mut try_expr.attrs);
-                    *expr = Expr::Match(parsed);
+                let template = question_mark(&self.label, try_expr.span());
+                if let Ok(mut parsed) = syn::parse2::<ExprMatch>(template) {
+                    // The operand goes in as a tree: parsing it again would
+                    // cost as much as the user's code, once per `?` it nests.
+                    if let Expr::Call(call) = &mut *parsed.expr
+                        && let Some(slot) = call.args.first_mut()
+                    {
+                        let operand = std::mem::replace(&mut *try_expr.expr, Expr::PLACEHOLDER);
+                        *slot = operand;
+                        parsed.attrs = std::mem::take(&mut try_expr.attrs);
+                        *expr = Expr::Match(parsed);
+                    }
                 }
             }
             _ => visit_mut::visit_expr_mut(self, expr),
@@ -64,10 +72,11 @@ impl VisitMut for Exits {
 }
 
 /// `expr?` as a `break` out of the body with the residual.
-fn question_mark(label: &Lifetime, operand: &Expr, span: Span) -> TokenStream {
+/// The operand's place is taken by `()`, replaced by the caller.
+fn question_mark(label: &Lifetime, span: Span) -> TokenStream {
     let p = private();
     quote_spanned! {span=>
-        match #p::Branch::observe_branch(#operand) {
+        match #p::Branch::observe_branch(()) {
             ::core::ops::ControlFlow::Continue(__observe_value) => __observe_value,
             ::core::ops::ControlFlow::Break(__observe_residual) => {
                 break #label #p::FromResidual::observe_from_residual(__observe_residual)

@@ -22,7 +22,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::visit_mut::VisitMut;
-use syn::{Block, FnArg, ItemFn, Pat, ReturnType, Type, TypeParamBound};
+use syn::{AttrStyle, Block, FnArg, ItemFn, Pat, ReturnType, Type, TypeParamBound};
 
 use super::{body, completion, labels, meta, private, span};
 use crate::async_trait;
@@ -130,14 +130,28 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             return __observe_value;
         }
     };
-    *function.block = Block {
-        brace_token: brace,
-        stmts: match syn::parse2::<Block>(quote!({ #body })) {
-            Ok(block) => block.stmts,
-            Err(_) => return quote!(#function),
-        },
-    };
-    quote!(#function)
+    with_body(&function, brace, body)
+}
+
+/// `function` printed as `ItemFn` prints itself, with `body` inside the
+/// user's braces. The body is never parsed back into a syntax tree: that
+/// would parse the user's code a second time, most of the macro's cost.
+fn with_body(function: &ItemFn, brace: syn::token::Brace, body: TokenStream) -> TokenStream {
+    let outer = function
+        .attrs
+        .iter()
+        .filter(|attr| matches!(attr.style, AttrStyle::Outer));
+    let inner = function
+        .attrs
+        .iter()
+        .filter(|attr| matches!(attr.style, AttrStyle::Inner(_)));
+    let vis = &function.vis;
+    let sig = &function.sig;
+    let mut tokens = quote!(#(#outer)* #vis #sig);
+    brace.surround(&mut tokens, |tokens| {
+        tokens.extend(quote!(#(#inner)* #body));
+    });
+    tokens
 }
 
 /// The user's block as `'label: { .. }`, its exits redirected.

@@ -49,13 +49,9 @@ pub fn expand(args: TokenStream, mut block: ItemImpl) -> TokenStream {
             block: Box::new(method.block.clone()),
         };
         match function::expand_parsed(&args, as_fn, &context) {
-            Ok(tokens) => match syn::parse2::<ImplItem>(tokens) {
-                Ok(rewritten) => block.items.push(rewritten),
-                Err(error) => {
-                    errors.push(error);
-                    block.items.push(ImplItem::Fn(method));
-                }
-            },
+            // As tokens: parsing the rewritten method back would parse the
+            // user's body a second time.
+            Ok(tokens) => block.items.push(ImplItem::Verbatim(tokens)),
             Err(error) => {
                 errors.push(error);
                 block.items.push(ImplItem::Fn(method));
