@@ -87,6 +87,9 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
     if b == b'-' {
         return formats::pem_block_at(bytes, i).map(|end| Hit::bare(i, end));
     }
+    if b == b':' {
+        return url_password_at(bytes, i);
+    }
     if !b.is_ascii_alphanumeric() {
         return None;
     }
@@ -105,7 +108,7 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
         return Some(Hit::bare(i, end));
     }
     if b.is_ascii_alphabetic()
-        && let Some(hit) = url_password_at(bytes, i).or_else(|| scheme_credential_at(bytes, i))
+        && let Some(hit) = scheme_credential_at(bytes, i)
     {
         return Some(hit);
     }
@@ -189,15 +192,16 @@ fn scheme_credential_at(bytes: &[u8], i: usize) -> Option<Hit> {
 /// `scheme://user:password@host`: the password (the user stays). User-info
 /// without a password is masked when it is long enough to be a token
 /// (`https://<token>@host`).
+/// Found at the `://`, not at the scheme's start, so that text such as
+/// `a.a.a.a…` is not scanned again from every word start.
 fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
-    let scheme = run_len(bytes, i, |b| {
-        b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-')
+    let after_scheme = i.checked_sub(1).is_some_and(|p| {
+        bytes[p].is_ascii_alphanumeric() || matches!(bytes[p], b'+' | b'.' | b'-')
     });
-    let authority = i + scheme;
-    if !bytes[authority..].starts_with(b"://") {
+    if !after_scheme || !bytes[i..].starts_with(b"://") {
         return None;
     }
-    let authority = authority + 3;
+    let authority = i + 3;
     let len = run_len(bytes, authority, |b| {
         !(b.is_ascii_whitespace()
             || matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\'))

@@ -111,6 +111,22 @@ fn urls_keep_the_user_and_lose_the_password() {
         "abcdefghijklmnop",
     );
     assert_masked("redis://:s3cr3tpassw0rd@cache:6379", "s3cr3tpassw0rd");
+    // Found at the `://`: any scheme, however long or odd, and mid-word.
+    let long_scheme = format!("{}://app:hunter2pass@db", "x".repeat(80));
+    assert_masked(&long_scheme, "hunter2pass");
+    assert_masked("git+ssh.v2-x://app:hunter2pass@db", "hunter2pass");
+    assert_masked("url=jdbc:postgresql://app:hunter2pass@db", "hunter2pass");
+}
+
+/// Text that starts a word at every other byte (`a.a.a.…`, `a-a-a-…`)
+/// scrubs unchanged. It is scanned once, not once per word start; were it
+/// not, this test would take minutes (it asserts no time).
+#[test]
+fn dotted_and_dashed_runs_are_left_alone() {
+    for unit in ["a.", "a-", "b.", "a://b."] {
+        let text = unit.repeat(20_000);
+        assert_eq!(scrub(&text), text);
+    }
 }
 
 #[test]
