@@ -112,6 +112,12 @@ const SCENARIOS: &[Scenario] = &[
         function: bare,
     },
     Scenario {
+        name: "observe_nothing",
+        label: "#[observe] with nothing installed",
+        install: || {},
+        function: observed,
+    },
+    Scenario {
         name: "observe_init",
         label: "#[observe] under observe::init()",
         install: install_observe,
@@ -281,5 +287,9 @@ fn print_table(results: &[(&Scenario, f64)]) {
     println!(
         "  level = \"debug\" under info / unsampled                      = {:.2}x (reference)",
         get("observe_init_debug") / observe
+    );
+    println!(
+        "  nothing installed - bare call                                = {:+.1} ns (target <= 5 ns)",
+        get("observe_nothing") - get("bare")
     );
 }

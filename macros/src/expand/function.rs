@@ -170,13 +170,21 @@ fn prologue(spec: &AnnotatedFn, exit: TokenStream) -> TokenStream {
     let p = private();
     let statics = meta::statics(spec);
     let self_type = meta::self_type(spec);
-    let labels = labels::evaluate(spec);
+    let labels::Labels {
+        items: label_items,
+        value: labels,
+    } = labels::evaluate(spec);
     let span = span::open(spec);
+    // When nothing listens, the labels are not evaluated and no clock is read.
     quote! {
         #statics
-        #labels
+        #label_items
         #[allow(unused_mut)]
-        let mut __observe = #p::Observation::start(&__OBSERVE_SITE, #self_type, __observe_labels, #exit);
+        let mut __observe = if #p::Observation::listening() {
+            #p::Observation::start(&__OBSERVE_SITE, #self_type, #labels, #exit)
+        } else {
+            ::core::option::Option::None
+        };
         #span
     }
 }

@@ -15,14 +15,23 @@ use syn::spanned::Spanned;
 
 use super::private;
 
-/// Statements binding `__observe_labels` and the const `__OBSERVE_ERROR_ROOM`.
-pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
+/// The label set of a call: the items it needs (the const
+/// `__OBSERVE_ERROR_ROOM`, the budget check, a generic helper), and the
+/// expression that evaluates it, which the expansion places where it runs
+/// only when something listens.
+pub struct Labels {
+    pub items: TokenStream,
+    pub value: TokenStream,
+}
+
+/// The label set of `spec`'s calls.
+pub fn evaluate(spec: &AnnotatedFn) -> Labels {
     let p = private();
     if spec.labels.is_empty() {
         let max = spec.max_series as usize;
-        return quote! {
-            const __OBSERVE_ERROR_ROOM: usize = #max;
-            let __observe_labels = #p::LabelSet::EMPTY;
+        return Labels {
+            items: quote!(const __OBSERVE_ERROR_ROOM: usize = #max;),
+            value: quote!(#p::LabelSet::EMPTY),
         };
     }
     let function = spec.name.display();
@@ -66,9 +75,9 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
             const _: () = #p::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series);
             const __OBSERVE_ERROR_ROOM: usize = #p::error_room(&[#(#cards),*], #max_series);
         };
-        return quote! {
-            #budget
-            let __observe_labels = #p::LabelSet::new(&[#(#parts),*]);
+        return Labels {
+            items: budget,
+            value: quote!(#p::LabelSet::new(&[#(#parts),*])),
         };
     }
 
@@ -99,14 +108,16 @@ pub fn evaluate(spec: &AnnotatedFn) -> TokenStream {
     let budget = quote_spanned! {budget_span=>
         const { #p::check(#function, &[#(#keys),*], &[#(#cards),*], #max_series) };
     };
-    quote! {
-        // The error budget of a generic label set is enforced at run time.
-        const __OBSERVE_ERROR_ROOM: usize = usize::MAX;
-        #[inline(always)]
-        fn __observe_labels<#(#generics),*>(#(#params),*) -> #p::LabelSet {
-            #budget
-            #p::LabelSet::new(&[#(#parts),*])
-        }
-        let __observe_labels = #p::LabelSet::guarded_set(|| __observe_labels(#(#call_args),*));
+    Labels {
+        items: quote! {
+            // The error budget of a generic label set is enforced at run time.
+            const __OBSERVE_ERROR_ROOM: usize = usize::MAX;
+            #[inline(always)]
+            fn __observe_labels<#(#generics),*>(#(#params),*) -> #p::LabelSet {
+                #budget
+                #p::LabelSet::new(&[#(#parts),*])
+            }
+        },
+        value: quote!(#p::LabelSet::guarded_set(|| __observe_labels(#(#call_args),*))),
     }
 }
