@@ -2,35 +2,10 @@
 //! load): the three report sections, plain text when not on a terminal,
 //! and a JSON log file whose lines all parse and hold no secret.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "support/demo.rs"]
+mod demo;
 
-/// The example binary, built (or found up to date) by the cargo running
-/// this test: `--all-targets` builds examples only as test harnesses.
-fn demo_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "checkout", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the checkout example failed");
-    let binary = profile_dir.join("examples").join("checkout");
-    assert!(
-        binary.is_file(),
-        "no example binary at {}",
-        binary.display()
-    );
-    binary
-}
+use std::process::Command;
 
 #[test]
 fn the_demo_prints_metrics_then_trace_then_logs() {
@@ -38,7 +13,7 @@ fn the_demo_prints_metrics_then_trace_then_logs() {
         "observe-checkout-demo-test-{}.log",
         std::process::id()
     ));
-    let output = Command::new(demo_binary())
+    let output = Command::new(demo::demo_binary())
         .args(["--duration", "2", "--rps", "20", "--logs"])
         .arg(&logs)
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

@@ -3,34 +3,15 @@
 //! payment path that were held for the failed (or slow) trace and written
 //! because it failed.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "support/demo.rs"]
+mod demo;
 
-/// The example binary, built (or found up to date) by the cargo running
-/// this test.
-fn demo_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "checkout", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the checkout example failed");
-    profile_dir.join("examples").join("checkout")
-}
+use std::process::Command;
 
 #[test]
 fn section_3_shows_the_buffered_debug_lines() {
     let logs = std::env::temp_dir().join(format!("observe-logs-demo-{}.log", std::process::id()));
-    let output = Command::new(demo_binary())
+    let output = Command::new(demo::demo_binary())
         .args(["--duration", "3", "--rps", "30", "--logs"])
         .arg(&logs)
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")

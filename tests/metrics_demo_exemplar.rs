@@ -1,33 +1,14 @@
 //! The checkout demo prints, under its RED table, the exemplar of
 //! checkout's slowest latency bucket, and section 2 draws that trace.
 
-use std::path::PathBuf;
-use std::process::Command;
+#[path = "support/demo.rs"]
+mod demo;
 
-/// The example binary, built (or found up to date) by the cargo running
-/// this test.
-fn demo_binary() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .unwrap()
-        .to_path_buf();
-    let target_dir = profile_dir.parent().unwrap();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = Command::new(cargo)
-        .args(["build", "--quiet", "--example", "checkout", "--target-dir"])
-        .arg(target_dir)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cargo runs");
-    assert!(status.success(), "building the checkout example failed");
-    profile_dir.join("examples").join("checkout")
-}
+use std::process::Command;
 
 #[test]
 fn the_demo_shows_the_slowest_buckets_exemplar_and_draws_its_trace() {
-    let output = Command::new(demo_binary())
+    let output = Command::new(demo::demo_binary())
         .args(["--duration", "2", "--rps", "20"])
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env_remove("RUST_LOG")

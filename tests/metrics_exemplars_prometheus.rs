@@ -11,110 +11,16 @@
 #[allow(dead_code)]
 #[path = "../examples/checkout/app.rs"]
 mod app;
+#[path = "support/prometheus.rs"]
+mod prometheus;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use observe::{FlightRecorderConfig, LogWriter, Telemetry};
+use prometheus::{Prometheus, encode, find};
 use serde_json::Value;
-
-/// The server process, stopped by its PID when dropped.
-struct Prometheus {
-    child: Child,
-    dir: PathBuf,
-    url: String,
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn find(binary: &str) -> PathBuf {
-    std::env::var_os("PATH")
-        .map(|path| std::env::split_paths(&path).map(|dir| dir.join(binary)).collect::<Vec<_>>())
-        .unwrap_or_default()
-        .into_iter()
-        .chain([PathBuf::from("/usr/bin").join(binary)])
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "`{binary}` is not installed, so the real-Prometheus exemplar test cannot run. \
-                 Run the tests through `bash scripts/test.sh` (it installs Debian's `prometheus` package), \
-                 or `apt-get install --no-install-recommends prometheus`."
-            )
-        })
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_prometheus(binary: &Path, target: &str) -> Prometheus {
-    let dir = std::env::temp_dir().join(format!(
-        "observe-prometheus-exemplars-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("data")).unwrap();
-    let config = dir.join("prometheus.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: shop\n    metrics_path: /metrics\n    static_configs:\n      - targets: ['{target}']\n"
-        ),
-    )
-    .unwrap();
-    let port = free_port();
-    let log = std::fs::File::create(dir.join("prometheus.log")).unwrap();
-    let child = Command::new(binary)
-        .arg(format!("--config.file={}", config.display()))
-        .arg(format!(
-            "--storage.tsdb.path={}",
-            dir.join("data").display()
-        ))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--enable-feature=exemplar-storage")
-        .stdin(Stdio::null())
-        .stdout(log.try_clone().unwrap())
-        .stderr(log)
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-    Prometheus {
-        child,
-        dir,
-        url: format!("http://127.0.0.1:{port}"),
-    }
-}
-
-fn encode(query: &str) -> String {
-    query
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-fn check_alive(prometheus: &mut Prometheus) {
-    if let Ok(Some(status)) = prometheus.child.try_wait() {
-        let log =
-            std::fs::read_to_string(prometheus.dir.join("prometheus.log")).unwrap_or_default();
-        panic!("prometheus exited ({status}):\n{log}");
-    }
-}
 
 async fn json(url: &str) -> Option<Value> {
     serde_json::from_str(&app::fetch_text(url).await.ok()?).ok()
@@ -153,7 +59,6 @@ async fn exemplars(prometheus: &Prometheus) -> Vec<(Value, Value)> {
 
 #[test]
 fn prometheus_stores_exemplars_that_lead_to_the_trace() {
-    let prometheus_binary = find("prometheus");
     let promtool = find("promtool");
     let _telemetry = Telemetry::builder()
         .log_writer(LogWriter::new(std::io::sink()))
@@ -185,7 +90,10 @@ fn prometheus_stores_exemplars_that_lead_to_the_trace() {
         tokio::spawn(
             async move { axum::serve(admin_listener, observe::http::admin_routes()).await },
         );
-        let mut prometheus = start_prometheus(&prometheus_binary, &services.shop.to_string());
+        let mut prometheus = Prometheus::start(
+            &services.shop.to_string(),
+            &["--enable-feature=exemplar-storage"],
+        );
         let load = app::run_load(&shop, Duration::from_secs(3), 20).await;
         assert!(load.sent > 0);
 
@@ -219,7 +127,7 @@ fn prometheus_stores_exemplars_that_lead_to_the_trace() {
         let deadline = Instant::now() + Duration::from_secs(90);
         let mut found = Vec::new();
         while Instant::now() < deadline {
-            check_alive(&mut prometheus);
+            prometheus.check_alive();
             found = exemplars(&prometheus).await;
             if !found.is_empty() {
                 break;
