@@ -7,40 +7,19 @@
 #[allow(dead_code)]
 #[path = "../examples/checkout/app.rs"]
 mod app;
+#[path = "support/otlp.rs"]
+mod otlp;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use observe::{LogWriter, OtlpProtocol, Telemetry};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
 use opentelemetry_proto::tonic::trace::v1::status::StatusCode;
+use otlp::Receiver;
 use serde_json::Value;
-
-/// Every export request the receiver got.
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
 
 fn text(value: &Option<opentelemetry_proto::tonic::common::v1::AnyValue>) -> String {
     match value.as_ref().and_then(|v| v.value.as_ref()) {
@@ -87,15 +66,7 @@ fn both_services_reach_a_real_otlp_receiver() {
 
 async fn run() {
     let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let server = receiver.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(TraceServiceServer::new(server))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-            .await
-    });
+    let endpoint = receiver.serve().await;
 
     let (log_writer, logs) = LogWriter::memory();
     let telemetry = Telemetry::builder()
@@ -129,7 +100,7 @@ async fn run() {
     });
     let telemetry = flush.await.unwrap();
 
-    let requests = receiver.0.lock().unwrap().clone();
+    let requests = receiver.traces.lock().unwrap().clone();
     assert!(!requests.is_empty(), "the receiver got nothing");
     let mut spans: Vec<Span> = Vec::new();
     for request in &requests {

@@ -22,7 +22,6 @@ mod support;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::{Arc, Mutex};
 
 use observe::observe;
 use observe_runtime::redact::{FORMAT_CAP, MAX_TEXT_LEN};
@@ -753,53 +752,8 @@ fn macro_side_corpus_under_a_capturing_subscriber() {
 
 // ---- paths 2 to 5: observe::init ----
 
-mod otlp {
-    use super::*;
-    use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-        TraceService, TraceServiceServer,
-    };
-    use opentelemetry_proto::tonic::collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-    };
-
-    /// Every export request the receiver got.
-    #[derive(Clone, Default)]
-    pub struct Receiver(pub Arc<Mutex<Vec<ExportTraceServiceRequest>>>);
-
-    #[tonic::async_trait]
-    impl TraceService for Receiver {
-        async fn export(
-            &self,
-            request: tonic::Request<ExportTraceServiceRequest>,
-        ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-            self.0.lock().unwrap().push(request.into_inner());
-            Ok(tonic::Response::new(ExportTraceServiceResponse {
-                partial_success: None,
-            }))
-        }
-    }
-
-    /// Starts a receiver on loopback, on a runtime of its own; returns its
-    /// endpoint.
-    pub fn start(receiver: Receiver) -> (String, tokio::runtime::Runtime) {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let listener = runtime
-            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-            .unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        runtime.spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(TraceServiceServer::new(receiver).max_decoding_message_size(64 << 20))
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-                .await
-        });
-        (endpoint, runtime)
-    }
-}
+#[path = "support/otlp.rs"]
+mod otlp;
 
 /// Which log format the child process runs with.
 const FORMAT_ENV: &str = "OBSERVE_LEAK_CORPUS_FORMAT";
@@ -820,7 +774,7 @@ fn corpus_under_observe_init() {
         }
     }
     let receiver = otlp::Receiver::default();
-    let (endpoint, otlp_runtime) = otlp::start(receiver.clone());
+    let (endpoint, otlp_runtime) = receiver.start();
     let (log_writer, logs) = observe::LogWriter::memory();
     let telemetry = observe::Telemetry::builder()
         .service_name("leak-corpus")
@@ -888,7 +842,7 @@ fn corpus_under_observe_init() {
         .render();
     assert_no_leaks("observe::init, Prometheus", &cases, &prometheus);
 
-    let requests = receiver.0.lock().unwrap().clone();
+    let requests = receiver.traces.lock().unwrap().clone();
     let spans: Vec<_> = requests
         .iter()
         .flat_map(|r| &r.resource_spans)

@@ -5,60 +5,19 @@
 //! guard's overflow series carries `otel.metric.overflow = true`, and the
 //! exemplars carry the trace and span ids of exported spans.
 
+#[path = "support/otlp.rs"]
+mod otlp;
+
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use observe::{LogWriter, OtlpProtocol, Telemetry, observe};
-use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
-    MetricsService, MetricsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::metrics::v1::{
-    ExportMetricsServiceRequest, ExportMetricsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
+use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 use opentelemetry_proto::tonic::metrics::v1::{Metric, metric, number_data_point};
 
 const CALLS: u64 = 25;
-
-#[derive(Clone, Default)]
-struct Receiver {
-    metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
-    traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-}
-
-#[tonic::async_trait]
-impl MetricsService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportMetricsServiceRequest>,
-    ) -> Result<tonic::Response<ExportMetricsServiceResponse>, tonic::Status> {
-        self.metrics.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportMetricsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.traces.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
 
 fn attribute(attributes: &[KeyValue], key: &str) -> Option<AnyValue> {
     attributes
@@ -106,20 +65,8 @@ fn metrics_reach_a_real_otlp_receiver() {
         .enable_all()
         .build()
         .unwrap();
-    let receiver = Receiver::default();
-    let endpoint = server_runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let endpoint = format!("http://{}", listener.local_addr().unwrap());
-        let server = receiver.clone();
-        tokio::spawn(async move {
-            tonic::transport::Server::builder()
-                .add_service(MetricsServiceServer::new(server.clone()))
-                .add_service(TraceServiceServer::new(server))
-                .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-                .await
-        });
-        endpoint
-    });
+    let receiver = otlp::Receiver::default();
+    let endpoint = server_runtime.block_on(receiver.serve());
 
     let telemetry = Telemetry::builder()
         .log_writer(LogWriter::new(std::io::sink()))
