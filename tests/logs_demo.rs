@@ -12,7 +12,9 @@ use std::process::Command;
 fn section_3_shows_the_buffered_debug_lines() {
     let logs = std::env::temp_dir().join(format!("observe-logs-demo-{}.log", std::process::id()));
     let output = Command::new(demo::demo_binary())
-        .args(["--duration", "3", "--rps", "30", "--logs"])
+        // 180 requests: a run without one failed or slow checkout (about 6%
+        // of them fail) is about one in 100,000.
+        .args(["--duration", "3", "--rps", "60", "--logs"])
         .arg(&logs)
         .env_remove("OTEL_EXPORTER_OTLP_ENDPOINT")
         .env_remove("RUST_LOG")
