@@ -130,13 +130,23 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             return __observe_value;
         }
     };
-    with_body(&function, brace, body)
+    // Clippy exempts an empty synchronous body from
+    // `extra_unused_type_parameters` (`fn assert_send<T: Send>() {}`); the
+    // expanded body is not empty, so the exemption is carried over.
+    let exempt = (function.sig.asyncness.is_none() && function.block.stmts.is_empty())
+        .then(|| quote!(#[allow(clippy::extra_unused_type_parameters)]));
+    with_body(&function, brace, quote!(#exempt), body)
 }
 
 /// `function` printed as `ItemFn` prints itself, with `body` inside the
 /// user's braces. The body is never parsed back into a syntax tree: that
 /// would parse the user's code a second time, most of the macro's cost.
-fn with_body(function: &ItemFn, brace: syn::token::Brace, body: TokenStream) -> TokenStream {
+fn with_body(
+    function: &ItemFn,
+    brace: syn::token::Brace,
+    extra_attrs: TokenStream,
+    body: TokenStream,
+) -> TokenStream {
     let outer = function
         .attrs
         .iter()
@@ -147,7 +157,7 @@ fn with_body(function: &ItemFn, brace: syn::token::Brace, body: TokenStream) -> 
         .filter(|attr| matches!(attr.style, AttrStyle::Inner(_)));
     let vis = &function.vis;
     let sig = &function.sig;
-    let mut tokens = quote!(#(#outer)* #vis #sig);
+    let mut tokens = quote!(#(#outer)* #extra_attrs #vis #sig);
     brace.surround(&mut tokens, |tokens| {
         tokens.extend(quote!(#(#inner)* #body));
     });
@@ -281,5 +291,41 @@ impl VisitMut for InferOpaque {
             Type::ImplTrait(_) | Type::Never(_) => *ty = syn::parse_quote!(_),
             _ => syn::visit_mut::visit_type_mut(self, ty),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    fn expanded(item: proc_macro2::TokenStream) -> String {
+        crate::expand::observe(quote!(), item).to_string()
+    }
+
+    /// `fn assert_send<T: Send>() {}` gets no clippy warning plain, so it
+    /// gets none annotated; a body, or an async fn, has the lint as it was.
+    #[test]
+    fn an_empty_body_keeps_clippys_exemption() {
+        let exemption = "extra_unused_type_parameters";
+        assert!(
+            expanded(quote!(
+                fn assert_send<T: Send>() {}
+            ))
+            .contains(exemption)
+        );
+        assert!(
+            !expanded(quote!(
+                fn f<T: Send>() {
+                    let _x = 1;
+                }
+            ))
+            .contains(exemption)
+        );
+        assert!(
+            !expanded(quote!(
+                async fn f<T: Send>() {}
+            ))
+            .contains(exemption)
+        );
     }
 }
