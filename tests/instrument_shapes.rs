@@ -50,6 +50,18 @@ async fn async_with_closure(x: u8) -> u8 {
     add(1).await
 }
 
+// A body that is one expression: the async block must not make it a
+// block's block (`unused_braces`).
+#[observe]
+async fn async_tail_literal() -> u64 {
+    1
+}
+
+#[observe]
+async fn async_tail_field(pair: &Pair) -> u8 {
+    pair.0
+}
+
 struct Counter(u32);
 
 impl Counter {
@@ -258,9 +270,14 @@ fn every_shape_compiles_runs_and_records() {
             counter.bump(2).await,
             counter.consume().await,
             Memory.get(4).await,
+            async_tail_literal().await,
+            async_tail_field(&Pair(7, 8)).await,
         )
     });
-    assert_eq!(values, (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4)));
+    assert_eq!(
+        values,
+        (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4), 1, 7)
+    );
     for function in [
         "async_plain",
         "async_generic",
@@ -270,6 +287,8 @@ fn every_shape_compiles_runs_and_records() {
         "Counter::bump",
         "Counter::consume",
         "Memory::get",
+        "async_tail_literal",
+        "async_tail_field",
     ] {
         assert_eq!(
             captured.counter("flow_calls_total", &[("function", function)]),

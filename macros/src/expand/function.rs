@@ -67,7 +67,7 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
     let body = if function.sig.asyncness.is_some() && matches!(output, Some(Type::Never(_))) {
         // `!` cannot annotate the inner block; its output falls back to `()`
         // and is never produced.
-        let rebinds = rebind_arguments(spec, &mut function);
+        let rebinds = rebind_arguments(spec, &mut function, Body::Async);
         let prologue = prologue(spec, quote!(#p::Exit::Async));
         let classify = completion::classifier(spec);
         quote! {
@@ -81,27 +81,33 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             ::core::unreachable!("an async fn returning `!` completed")
         }
     } else if function.sig.asyncness.is_some() {
-        let rebinds = rebind_arguments(spec, &mut function);
+        let rebinds = rebind_arguments(spec, &mut function, Body::Async);
         let fake_return = fake_return(output.as_ref());
         let prologue = prologue(spec, quote!(#p::Exit::Async));
         let classify = completion::classifier(spec);
         quote! {
             #prologue
-            #p::ObservedFuture::new(__observe, async move { #rebinds #fake_return #user_block }, #classify).await
+            // Labeled, so that rustc does not see a block as the block's
+            // value (`unused_braces` on a body such as `{ 1 }`).
+            #p::ObservedFuture::new(__observe, async move { #rebinds #fake_return '__observe_async: #user_block }, #classify).await
         }
     } else if matches!(output, Some(Type::Never(_))) {
+        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
         let prologue = prologue(spec, quote!(#p::Exit::Sync));
         quote! {
             #prologue
+            #rebinds
             let __observe_entered = #p::Observation::enter(&__observe);
             #user_block
         }
     } else if output.as_ref().is_some_and(returns_impl_future) {
+        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
         let prologue = prologue(spec, quote!(#p::Exit::Async));
         let classify = completion::classifier(spec);
         let labeled = labeled_body(user_block);
         quote! {
             #prologue
+            #rebinds
             let __observe_future = {
                 let __observe_entered = #p::Observation::enter(&__observe);
                 #labeled
@@ -112,12 +118,14 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             return #p::ObservedFuture::new(__observe, __observe_future, #classify);
         }
     } else {
+        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
         let prologue = prologue(spec, quote!(#p::Exit::Sync));
         let classify = completion::classifier_of_local(spec);
         let ty = declared_type(output.as_ref());
         let labeled = labeled_body(user_block);
         quote! {
             #prologue
+            #rebinds
             let __observe_value: #ty = {
                 let __observe_entered = #p::Observation::enter(&__observe);
                 #labeled
@@ -168,8 +176,10 @@ fn with_body(
 fn labeled_body(mut block: Block) -> TokenStream {
     body::redirect_exits(&mut block);
     let label = body::label();
+    // No `allow` here: it would cover the user's code. The label is the
+    // macro's (rustc does not report an unused one), and `return` was
+    // rewritten (`clippy::needless_return` cannot see one).
     quote! {
-        #[allow(unused_labels, clippy::needless_return)]
         #label: #block
     }
 }
@@ -236,10 +246,49 @@ fn fake_return(output: Option<&Type>) -> TokenStream {
     }
 }
 
-/// `let a = a;` for every argument an async body takes by value, in
-/// order, so they drop after the body's locals and in reverse order, as
-/// in the plain `async fn`. `mut` moves from the signature to the rebinding.
-fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn) -> TokenStream {
+/// Where the rebinding goes.
+#[derive(Clone, Copy, PartialEq)]
+enum Body {
+    /// First in the async block, as rustc's own lowering of an `async fn`
+    /// moves the arguments in: they drop after the body's locals and in
+    /// reverse order, as in the plain `async fn`.
+    Async,
+    /// After the observation started and recorded the arguments, before
+    /// the body: a parameter the body never uses is still reported
+    /// `unused_variables` (the span read the parameter, not the binding
+    /// the body sees). They drop at the function's end, after the
+    /// completion was recorded, as the parameters did; only when a panic
+    /// unwinds do they now drop before the observation records it. Only
+    /// when every argument is a plain name: a pattern argument stays a
+    /// parameter, and the parameters would then drop in another order.
+    Sync,
+}
+
+/// `let a = a;` for every argument taken by value, in order, under its
+/// `#[cfg]`s. `mut` moves from the signature to the rebinding, the user's
+/// own token, so `unused_mut` still points at it.
+fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn, body: Body) -> TokenStream {
+    if body == Body::Sync
+        && function.sig.inputs.iter().any(|input| match input {
+            FnArg::Typed(typed) => !matches!(
+                &*typed.pat,
+                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none()
+            ),
+            FnArg::Receiver(_) => false,
+        })
+    {
+        return TokenStream::new();
+    }
+    let mut mut_tokens = Vec::new();
+    for input in &mut function.sig.inputs {
+        if let FnArg::Typed(typed) = input
+            && let Pat::Ident(pat) = &mut *typed.pat
+            && pat.by_ref.is_none()
+            && pat.subpat.is_none()
+        {
+            mut_tokens.push((pat.ident.clone(), pat.mutability.take()));
+        }
+    }
     let mut rebinds = TokenStream::new();
     for param in &spec.params {
         let binding = &param.binding;
@@ -248,21 +297,15 @@ fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn) -> TokenStream {
         }
         let ident = &binding.ident;
         let cfg = &binding.cfg;
-        let mutability = binding.mutable.then(|| quote!(mut));
+        let mutability = mut_tokens
+            .iter()
+            .find(|(name, _)| name == ident)
+            .and_then(|(_, token)| *token);
         rebinds.extend(quote! {
             #(#cfg)*
             #[allow(clippy::redundant_locals)]
             let #mutability #ident = #ident;
         });
-    }
-    for input in &mut function.sig.inputs {
-        if let FnArg::Typed(typed) = input
-            && let Pat::Ident(pat) = &mut *typed.pat
-            && pat.by_ref.is_none()
-            && pat.subpat.is_none()
-        {
-            pat.mutability = None;
-        }
     }
     rebinds
 }

@@ -1,0 +1,29 @@
+// The attribute hides no lint: every one below fires on the plain
+// function, and fires, at the user's own token, on the annotated one.
+#![deny(unused_variables, unused_mut, unused_labels)]
+
+use observe::observe;
+
+#[observe]
+fn unused_argument(id: u64, name: &str) -> u64 {
+    1
+}
+
+#[observe]
+fn needless_mut(mut id: u64) -> u64 {
+    id
+}
+
+#[observe]
+async fn unused_async_argument(id: u64) -> u64 {
+    1
+}
+
+#[observe]
+fn unused_label_inside(x: u64) -> u64 {
+    'unused: {
+        x
+    }
+}
+
+fn main() {}
