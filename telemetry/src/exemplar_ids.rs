@@ -1,20 +1,14 @@
-//! The trace and span ids an exemplar carries, kept in thread-locals by a
-//! small layer so the metrics recorder reads them with two `Cell` loads
-//! instead of looking a span up per sample.
+//! The trace and span ids an exemplar carries, kept in thread-locals so
+//! the metrics recorder reads them with two `Cell` loads instead of
+//! looking a span up per sample.
 //!
-//! It sits after the `tracing-opentelemetry` layer, which attaches the
-//! span's OpenTelemetry context on enter (before this layer's `on_enter`
-//! runs) and detaches it on exit: on enter we read that context once and
-//! push its ids; on exit we pop them. `#[observe]` records its metrics
-//! right after its span exits (the span is exited before the completion
-//! is classified), so the recorder also keeps the ids of the span that
-//! has just exited on this thread, cleared by the next enter.
+//! The span bridge (`traces::bridge`) calls [`entered`] with a span's ids
+//! when it enters it and [`exited`] when it exits it. `#[observe]` records
+//! its metrics right after its span exits (the span is exited before the
+//! completion is classified), so the recorder also keeps the ids of the
+//! span that has just exited on this thread, cleared by the next enter.
 
 use std::cell::{Cell, RefCell};
-
-use opentelemetry::trace::TraceContextExt;
-use tracing::span;
-use tracing_subscriber::layer::Context;
 
 /// A trace id, a span id and whether the trace was sampled for export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,41 +50,23 @@ pub(crate) fn just_exited_or_current() -> Ids {
     if exited.is_some() { exited } else { current() }
 }
 
-fn otel_current() -> Ids {
-    opentelemetry::Context::map_current(|cx| {
-        let span = cx.span();
-        let context = span.span_context();
-        if !context.is_valid() {
-            return Ids::NONE;
-        }
-        Ids {
-            trace: u128::from_be_bytes(context.trace_id().to_bytes()),
-            span: u64::from_be_bytes(context.span_id().to_bytes()),
-            sampled: context.is_sampled(),
-        }
-    })
+/// A span was entered on this thread (`Ids::NONE` for one the bridge
+/// does not record).
+pub(crate) fn entered(ids: Ids) {
+    STACK.with(|stack| stack.borrow_mut().push(ids));
+    CURRENT.with(|current| current.set(ids));
+    JUST_EXITED.with(|exited| exited.set(Ids::NONE));
 }
 
-/// The layer; add it after the OpenTelemetry layer.
-pub(crate) struct ExemplarIds;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ExemplarIds {
-    fn on_enter(&self, _id: &span::Id, _ctx: Context<'_, S>) {
-        let ids = otel_current();
-        STACK.with(|stack| stack.borrow_mut().push(ids));
-        CURRENT.with(|current| current.set(ids));
-        JUST_EXITED.with(|exited| exited.set(Ids::NONE));
-    }
-
-    fn on_exit(&self, _id: &span::Id, _ctx: Context<'_, S>) {
-        let (exited, parent) = STACK.with(|stack| {
-            let mut stack = stack.borrow_mut();
-            let exited = stack.pop().unwrap_or(Ids::NONE);
-            (exited, stack.last().copied().unwrap_or(Ids::NONE))
-        });
-        CURRENT.with(|current| current.set(parent));
-        JUST_EXITED.with(|slot| slot.set(exited));
-    }
+/// The span entered last on this thread was exited.
+pub(crate) fn exited() {
+    let (exited, parent) = STACK.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        let exited = stack.pop().unwrap_or(Ids::NONE);
+        (exited, stack.last().copied().unwrap_or(Ids::NONE))
+    });
+    CURRENT.with(|current| current.set(parent));
+    JUST_EXITED.with(|slot| slot.set(exited));
 }
 
 #[cfg(test)]

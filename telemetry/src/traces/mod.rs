@@ -1,5 +1,7 @@
-//! Traces: one OpenTelemetry tracer provider, bridged from `tracing` by a
-//! single `tracing-opentelemetry` layer (two would panic), with
+//! Traces: one OpenTelemetry tracer provider, fed from `tracing` by our own
+//! bridge (`bridge`, in place of tracing-opentelemetry's layer; `record`
+//! maps fields, `pipeline` shares the processors with the provider,
+//! `context` is the span-to-`Context` API), with
 //! - the configured head sampler deciding what is exported, wrapped so the
 //!   spans it drops are still recorded for the flight recorder;
 //! - an OTLP batch exporter when an endpoint is set, behind redaction, the
@@ -9,22 +11,30 @@
 //! - the flight recorder, which redacts what it stores (the spans of the
 //!   traces it drops at their root are never stored, nor redacted).
 
+mod bridge;
+mod context;
+mod pipeline;
+mod record;
+
+pub use bridge::SpanBridge;
+pub(crate) use context::ids;
+pub use context::{context_of, set_parent, trace_id_of};
+
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::trace::{Link, SpanKind, Status, TraceId};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult, SdkTracer,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult,
     SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanProcessor,
 };
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::config::{OtlpProtocol, SamplerConfig, Settings};
 use crate::flight_recorder::FlightRecorder;
@@ -40,7 +50,8 @@ const EXPORT_QUEUE: usize = 2048;
 
 pub(crate) struct Traces {
     pub provider: SdkTracerProvider,
-    pub tracer: SdkTracer,
+    /// What the bridge hands finished spans to (shared with `provider`).
+    pub pipeline: Arc<pipeline::Pipeline>,
     /// The runtime the gRPC exporter lives on, when `init` ran outside one.
     pub runtime: Option<tokio::runtime::Runtime>,
 }
@@ -49,9 +60,7 @@ pub(crate) fn build(
     settings: &Settings,
     recorder: Option<&FlightRecorder>,
 ) -> Result<Traces, String> {
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(settings.resource.clone())
-        .with_sampler(RecordEverything::new(sampler(settings.sampler)));
+    let mut processors: Vec<Box<dyn SpanProcessor>> = Vec::new();
     let mut runtime = None;
     if let Some(endpoint) = &settings.otlp_endpoint {
         let (exporter, rt) = otlp_exporter(endpoint, settings.otlp_protocol)?;
@@ -64,32 +73,35 @@ pub(crate) fn build(
             )
             .build();
         // Sampled spans, and the unsampled traces that failed, whole.
-        builder = builder.with_span_processor(Redacting(
+        processors.push(Box::new(Redacting(
             crate::export_decision::FailedTracesWhole::new(batch),
-        ));
+        )));
     }
     if let Some(recorder) = recorder {
         // It redacts what it stores itself (see `FlightRecorder::redacting`).
-        builder = builder.with_span_processor(recorder.clone());
+        processors.push(Box::new(recorder.clone()));
     }
-    let provider = builder.build();
-    let tracer = provider.tracer("observe");
+    let (pipeline, provider) = pipeline::Pipeline::build(
+        RecordEverything::new(sampler(settings.sampler)),
+        settings.resource.clone(),
+        processors,
+    );
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
     observe_runtime::sampling::set_trace_id_source(trace_id_of);
     Ok(Traces {
         provider,
-        tracer,
+        pipeline,
         runtime,
     })
 }
 
-/// The OpenTelemetry trace id of a `tracing` span.
-pub fn trace_id_of(span: &tracing::Span) -> Option<u128> {
-    let context = span.context();
-    let otel_span = context.span();
-    let id = otel_span.span_context().trace_id();
-    (id != TraceId::INVALID).then(|| u128::from_be_bytes(id.to_bytes()))
+/// The bridge for `observe::init`'s subscriber, over `traces`' pipeline.
+pub(crate) fn bridge<S>(traces: &Traces) -> SpanBridge<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    SpanBridge::with_pipeline(traces.pipeline.clone())
 }
 
 fn sampler(config: SamplerConfig) -> Sampler {
