@@ -176,8 +176,7 @@ fn through_tracing_opentelemetry() -> Vec<SpanData> {
                 .expect("the parent is set before the span starts");
         })
     });
-    let spans = collect.0.lock().unwrap().clone();
-    spans
+    collect.0.lock().unwrap().clone()
 }
 
 fn through_the_bridge() -> Vec<SpanData> {
@@ -193,8 +192,7 @@ fn through_the_bridge() -> Vec<SpanData> {
             assert!(observe_telemetry::set_parent(span, cx));
         })
     });
-    let spans = collect.0.lock().unwrap().clone();
-    spans
+    collect.0.lock().unwrap().clone()
 }
 
 /// Ids, timings and the thread's values differ from run to run.
