@@ -2,13 +2,13 @@
 //! the metrics recorder reads them with two `Cell` loads instead of
 //! looking a span up per sample.
 //!
-//! The span bridge (`traces::bridge`) calls [`entered`] with a span's ids
-//! when it enters it and [`exited`] when it exits it. `#[observe]` records
+//! The span bridge (`traces::bridge`), which keeps the stack of entered
+//! spans, calls [`set`] on every enter and exit. `#[observe]` records
 //! its metrics right after its span exits (the span is exited before the
 //! completion is classified), so the recorder also keeps the ids of the
 //! span that has just exited on this thread, cleared by the next enter.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 
 /// A trace id, a span id and whether the trace was sampled for export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,7 +33,6 @@ impl Ids {
 thread_local! {
     static CURRENT: Cell<Ids> = const { Cell::new(Ids::NONE) };
     static JUST_EXITED: Cell<Ids> = const { Cell::new(Ids::NONE) };
-    static STACK: RefCell<Vec<Ids>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The ids of the span entered on this thread (none outside spans).
@@ -50,23 +49,12 @@ pub(crate) fn just_exited_or_current() -> Ids {
     if exited.is_some() { exited } else { current() }
 }
 
-/// A span was entered on this thread (`Ids::NONE` for one the bridge
-/// does not record).
-pub(crate) fn entered(ids: Ids) {
-    STACK.with(|stack| stack.borrow_mut().push(ids));
-    CURRENT.with(|current| current.set(ids));
-    JUST_EXITED.with(|exited| exited.set(Ids::NONE));
-}
-
-/// The span entered last on this thread was exited.
-pub(crate) fn exited() {
-    let (exited, parent) = STACK.with(|stack| {
-        let mut stack = stack.borrow_mut();
-        let exited = stack.pop().unwrap_or(Ids::NONE);
-        (exited, stack.last().copied().unwrap_or(Ids::NONE))
-    });
-    CURRENT.with(|current| current.set(parent));
-    JUST_EXITED.with(|slot| slot.set(exited));
+/// Sets the ids of the span now entered on this thread and of the span
+/// that has just exited (`Ids::NONE` for none).
+#[inline]
+pub(crate) fn set(current: Ids, just_exited: Ids) {
+    CURRENT.with(|slot| slot.set(current));
+    JUST_EXITED.with(|slot| slot.set(just_exited));
 }
 
 #[cfg(test)]

@@ -296,9 +296,18 @@ impl ThreadAttributes {
 
 thread_local! {
     static THREAD: ThreadAttributes = ThreadAttributes::current();
-    /// The contexts attached by `on_enter`, detached by `on_exit` of the same
-    /// span (found from the top: enter and exit usually nest).
-    static ATTACHED: RefCell<Vec<(Id, ContextGuard)>> = const { RefCell::new(Vec::new()) };
+    /// The spans entered on this thread, innermost last, with their ids for
+    /// exemplars and the contexts attached while they are entered; an exit
+    /// removes its span's entry (found from the top: enters and exits
+    /// usually nest).
+    static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
+}
+
+struct Entered {
+    id: Id,
+    ids: Ids,
+    /// `None` for a span this bridge does not record.
+    _attached: Option<ContextGuard>,
 }
 
 /// How the context API (`traces::context`) reaches a span's `OtelSpan`
@@ -548,11 +557,13 @@ where
             ids = data.ids();
             cx = Some(data.cx.clone());
         }
-        if let Some(cx) = cx {
-            let guard = cx.attach();
-            ATTACHED.with(|attached| attached.borrow_mut().push((id.clone(), guard)));
-        }
-        exemplar_ids::entered(ids);
+        let entered = Entered {
+            id: id.clone(),
+            ids,
+            _attached: cx.map(Context::attach),
+        };
+        ENTERED.with(|stack| stack.borrow_mut().push(entered));
+        exemplar_ids::set(ids, Ids::NONE);
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
@@ -567,14 +578,17 @@ where
                 data.last = now;
             }
         }
-        let guard = ATTACHED.with(|attached| {
-            let mut attached = attached.borrow_mut();
-            let at = attached.iter().rposition(|(entered, _)| entered == id)?;
-            Some(attached.remove(at).1)
+        let (exited, current) = ENTERED.with(|stack| {
+            let mut stack = stack.borrow_mut();
+            let exited = stack
+                .iter()
+                .rposition(|entered| entered.id == *id)
+                .map(|at| stack.remove(at));
+            (exited, stack.last().map_or(Ids::NONE, |top| top.ids))
         });
+        exemplar_ids::set(current, exited.as_ref().map_or(Ids::NONE, |e| e.ids));
         // Detached outside the borrow: dropping a context may drop a span.
-        drop(guard);
-        exemplar_ids::exited();
+        drop(exited);
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: LayerContext<'_, S>) {

@@ -85,6 +85,14 @@ impl Visit for SpanFields<'_> {
         self.push(KeyValue::new(field.name(), value));
     }
 
+    /// What `record_debug` makes of it, without the formatting machinery.
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name().starts_with("otel.") {
+            return self.record_debug(field, &value);
+        }
+        self.push(KeyValue::new(field.name(), value.to_string()));
+    }
+
     fn record_str(&mut self, field: &Field, value: &str) {
         match field.name() {
             SPAN_NAME_FIELD => self.0.name = Some(value.to_string().into()),
@@ -165,6 +173,14 @@ impl Visit for EventFields<'_> {
         match field.name() {
             "message" => *self.name = value.to_string().into(),
             name => self.attributes.push(KeyValue::new(name, value)),
+        }
+    }
+
+    /// What `record_debug` makes of it, without the formatting machinery.
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        match field.name() {
+            "message" | "error" => self.record_debug(field, &value),
+            name => self.attributes.push(KeyValue::new(name, value.to_string())),
         }
     }
 
