@@ -13,6 +13,7 @@
 
 mod bridge;
 mod context;
+mod intern;
 mod pipeline;
 mod record;
 

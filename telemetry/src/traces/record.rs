@@ -15,6 +15,8 @@ use opentelemetry::trace::{SpanKind, Status};
 use opentelemetry::{Array, Key, KeyValue, StringValue, Value};
 use tracing::field::{Field, Visit};
 
+use super::intern;
+
 const SPAN_NAME_FIELD: &str = "otel.name";
 const SPAN_KIND_FIELD: &str = "otel.kind";
 const SPAN_STATUS_CODE_FIELD: &str = "otel.status_code";
@@ -99,7 +101,7 @@ impl Visit for SpanFields<'_> {
             SPAN_KIND_FIELD => self.0.kind = str_to_span_kind(value),
             SPAN_STATUS_CODE_FIELD => self.0.status = Some(str_to_status(value)),
             SPAN_STATUS_DESCRIPTION_FIELD => self.0.status = Some(Status::error(value.to_string())),
-            _ => self.push(KeyValue::new(field.name(), value.to_string())),
+            _ => self.push(KeyValue::new(field.name(), intern::text(value))),
         }
     }
 
@@ -188,7 +190,9 @@ impl Visit for EventFields<'_> {
         match field.name() {
             "message" => *self.name = value.to_string().into(),
             "error" if self.name.is_empty() => self.error_field(format!("{value:?}")),
-            name => self.attributes.push(KeyValue::new(name, value.to_string())),
+            name => self
+                .attributes
+                .push(KeyValue::new(name, intern::text(value))),
         }
     }
 
