@@ -407,3 +407,39 @@ fn a_span_context_is_what_is_exported_and_fixes_the_parent() {
     );
     assert_eq!(spans[0].parent_span_id, SpanId::INVALID);
 }
+
+#[test]
+fn busy_and_idle_add_up_to_the_time_from_opening_to_the_last_exit() {
+    let collect = Collect::default();
+    let (bridge, _provider) = observe_telemetry::SpanBridge::new(
+        Sampler::AlwaysOn,
+        Resource::builder_empty().build(),
+        vec![Box::new(collect.clone())],
+    );
+    let subscriber = Registry::default().with(bridge);
+    tracing::subscriber::with_default(subscriber, || {
+        let span = tracing::info_span!("twice");
+        span.in_scope(|| tracing::info!("first"));
+        span.in_scope(|| span.in_scope(|| tracing::info!("nested")));
+        tracing::info_span!("never_entered");
+    });
+    let spans = collect.0.lock().unwrap();
+    let number = |span: &SpanData, key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| match kv.value {
+                Value::I64(n) => n,
+                ref other => panic!("{key} is {other:?}"),
+            })
+            .unwrap_or_else(|| panic!("no {key}"))
+    };
+    let twice = spans.iter().find(|s| s.name == "twice").unwrap();
+    let lived = twice.end_time.duration_since(twice.start_time).unwrap();
+    let (busy, idle) = (number(twice, "busy_ns"), number(twice, "idle_ns"));
+    assert!(busy >= 0 && idle >= 0);
+    assert_eq!((busy + idle) as u128, lived.as_nanos());
+    assert_eq!(twice.events.len(), 2);
+    let never = spans.iter().find(|s| s.name == "never_entered").unwrap();
+    assert_eq!((number(never, "busy_ns"), number(never, "idle_ns")), (0, 0));
+}

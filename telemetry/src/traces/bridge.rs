@@ -68,10 +68,10 @@ pub(crate) struct OtelSpan {
     links: SpanLinks,
     start: SystemTime,
     opened: Instant,
-    /// The last enter or exit that changed `entered` from or to 0.
+    /// The last enter that changed `entered` from 0.
     last: Instant,
+    /// Entered time so far; the idle time is derived at close (see `finish`).
     busy_ns: i64,
-    idle_ns: i64,
     entered: u32,
     /// The end time is the last exit (else the close).
     exited: Option<Instant>,
@@ -240,14 +240,24 @@ impl OtelSpan {
     /// The span as the SDK hands it to processors when it ends.
     fn finish(mut self, pipeline: &Pipeline) -> SpanData {
         let limit = pipeline.limits.max_attributes_per_span;
+        // tracing-opentelemetry adds the gap before each enter to the idle
+        // time, so busy + idle is the time from opening to the last exit
+        // (nothing once never entered): one clock difference per exit and
+        // one here instead of one per enter and exit.
+        let (end_time, idle_ns) = match self.exited {
+            Some(exited) => {
+                let lived = exited.saturating_duration_since(self.opened);
+                let idle = (lived.as_nanos() as i64)
+                    .saturating_sub(self.busy_ns)
+                    .max(0);
+                (self.start + lived, idle)
+            }
+            None => (self.time_at(Instant::now()), 0),
+        };
         let busy = KeyValue::new(Key::from_static_str("busy_ns"), self.busy_ns);
-        let idle = KeyValue::new(Key::from_static_str("idle_ns"), self.idle_ns);
+        let idle = KeyValue::new(Key::from_static_str("idle_ns"), idle_ns);
         self.add_attribute(busy, limit);
         self.add_attribute(idle, limit);
-        let end_time = match self.exited {
-            Some(exited) => self.time_at(exited),
-            None => self.time_at(Instant::now()),
-        };
         SpanData {
             span_context: self.span_context,
             parent_span_id: self.parent_span_id,
@@ -504,7 +514,6 @@ where
             opened,
             last: opened,
             busy_ns: 0,
-            idle_ns: 0,
             entered: 0,
             exited: None,
         });
@@ -548,9 +557,7 @@ where
             && let Some(data) = span.extensions_mut().get_mut::<OtelSpan>()
         {
             if data.entered == 0 {
-                let now = Instant::now();
-                data.idle_ns += now.saturating_duration_since(data.last).as_nanos() as i64;
-                data.last = now;
+                data.last = Instant::now();
             }
             data.entered += 1;
             data.started = true;
@@ -575,7 +582,6 @@ where
             data.entered = data.entered.saturating_sub(1);
             if data.entered == 0 {
                 data.busy_ns += now.saturating_duration_since(data.last).as_nanos() as i64;
-                data.last = now;
             }
         }
         let (exited, current) = ENTERED.with(|stack| {
