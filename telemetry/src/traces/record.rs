@@ -54,25 +54,6 @@ fn str_to_status(s: &str) -> Status {
     }
 }
 
-/// `value` in decimal, as its `Debug` writes it, without the formatting
-/// machinery.
-fn decimal(mut value: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    // ASCII digits: always valid UTF-8.
-    std::str::from_utf8(&digits[at..])
-        .unwrap_or_default()
-        .to_owned()
-}
-
 /// The messages of an error's sources, outermost first.
 fn source_chain(error: &(dyn std::error::Error + 'static)) -> Vec<StringValue> {
     let mut chain = Vec::new();
@@ -111,7 +92,7 @@ impl Visit for SpanFields<'_> {
         if field.name().starts_with("otel.") {
             return self.record_debug(field, &value);
         }
-        self.push(KeyValue::new(field.name(), decimal(value)));
+        self.push(KeyValue::new(field.name(), value.to_string()));
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
@@ -201,7 +182,7 @@ impl Visit for EventFields<'_> {
     fn record_u64(&mut self, field: &Field, value: u64) {
         match field.name() {
             "message" | "error" => self.record_debug(field, &value),
-            name => self.attributes.push(KeyValue::new(name, decimal(value))),
+            name => self.attributes.push(KeyValue::new(name, value.to_string())),
         }
     }
 
@@ -247,17 +228,5 @@ impl Visit for EventFields<'_> {
             format!("{}.chain", field.name()),
             Value::Array(Array::String(chain)),
         ));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimal_is_what_debug_writes() {
-        for value in [0, 7, 10, 42, 1_000_000, 18_446_744_073_709_551_615u64] {
-            assert_eq!(decimal(value), format!("{value:?}"));
-        }
     }
 }
