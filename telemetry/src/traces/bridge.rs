@@ -216,9 +216,7 @@ impl OtelSpan {
         if self.started {
             return false;
         }
-        if parent.is_telemetry_suppressed() {
-            self.recording = false;
-        }
+        let suppressed = parent.is_telemetry_suppressed();
         let lineage = lineage(
             pipeline,
             Parent::Remote(parent),
@@ -231,7 +229,8 @@ impl OtelSpan {
         self.span_context = lineage.span_context;
         self.parent_span_id = lineage.parent_span_id;
         self.parent_is_remote = lineage.parent_is_remote;
-        self.recording &= lineage.recording;
+        // The new parent's trace decides afresh, as starting the span would.
+        self.recording = lineage.recording && !suppressed;
         for attribute in lineage.attributes {
             self.add_attribute(attribute, pipeline.limits.max_attributes_per_span);
         }

@@ -380,6 +380,77 @@ mod tests {
         assert_eq!(result.decision, SamplingDecision::RecordAndSample);
     }
 
+    /// Keeps every finished span.
+    #[derive(Debug, Clone, Default)]
+    struct Collect(Arc<std::sync::Mutex<Vec<SpanData>>>);
+
+    impl SpanProcessor for Collect {
+        fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+        fn on_end(&self, span: SpanData) {
+            self.0.lock().unwrap().push(span);
+        }
+        fn force_flush(&self) -> OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_sampler_decides_at_each_local_root_and_every_span_is_recorded() {
+        use opentelemetry::propagation::TextMapPropagator;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let collect = Collect::default();
+        let (bridge, provider) = SpanBridge::<tracing_subscriber::Registry>::new(
+            RecordEverything::new(sampler(SamplerConfig::ParentBasedAlwaysOff)),
+            Resource::builder_empty().build(),
+            vec![Box::new(collect.clone())],
+        );
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::Registry::default().with(bridge));
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info_span!("root").in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+            let headers = std::collections::HashMap::from([(
+                "traceparent".to_owned(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            )]);
+            let remote = TraceContextPropagator::new().extract(&headers);
+            let server = tracing::info_span!("server");
+            assert!(set_parent(&server, remote));
+            server.in_scope(|| tracing::info_span!("inner").in_scope(|| {}));
+        });
+        let spans = collect.0.lock().unwrap();
+        let span = |name: &str| spans.iter().find(|s| s.name == name).unwrap();
+        // Dropped by the sampler, still recorded (for the flight recorder).
+        assert!(!span("root").span_context.is_sampled());
+        assert!(!span("child").span_context.is_sampled());
+        assert_eq!(
+            span("child").span_context.trace_id(),
+            span("root").span_context.trace_id()
+        );
+        // The sampled remote parent decides for its local root and below.
+        let remote = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        for name in ["server", "inner"] {
+            assert!(span(name).span_context.is_sampled(), "{name}");
+            assert_eq!(span(name).span_context.trace_id(), remote);
+        }
+        assert!(span("server").parent_span_is_remote);
+        assert_eq!(
+            span("inner").parent_span_id,
+            span("server").span_context.span_id()
+        );
+        assert_eq!(spans.len(), 4);
+        // The provider shares the processors: once it is shut down, the
+        // bridge hands them nothing.
+        drop(spans);
+        provider.shutdown().unwrap();
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info_span!("after_shutdown").in_scope(|| {});
+        });
+        assert_eq!(collect.0.lock().unwrap().len(), 4);
+    }
+
     #[test]
     fn remembered_answers_are_the_rules_answers() {
         let attributes = || {
