@@ -21,17 +21,10 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
 
-use opentelemetry::trace::{
-    Event, Link, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags,
-};
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::{
-    IdGenerator, SamplingDecision, SdkTracerProvider, ShouldSample, SpanData, SpanEvents,
-    SpanLinks, SpanProcessor,
-};
+use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample, SpanProcessor};
 use tracing::span::{Attributes, Id, Record};
 use tracing::{Dispatch, Event as TracingEvent, Level, Subscriber};
 use tracing_subscriber::layer::Context as LayerContext;
@@ -39,242 +32,13 @@ use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
 use super::pipeline::Pipeline;
 use super::record::{EventFields, SpanFields, Updates};
+use super::span::{OtelSpan, Parent};
 use crate::exemplar_ids::{self, Ids};
 
 /// Attributes every span gets besides its fields: `code.file.path`,
 /// `code.module.name`, `code.line.number`, `thread.id`, `thread.name`,
 /// `target`, and at close `busy_ns` and `idle_ns`.
 const EXTRA_ATTRIBUTES: usize = 8;
-
-/// One span's OpenTelemetry side, in its registry extensions.
-pub(crate) struct OtelSpan {
-    /// The span's own context (its parent's entries and its span context):
-    /// what is attached while it is entered and what propagation injects.
-    pub cx: Context,
-    pub span_context: SpanContext,
-    parent_span_id: SpanId,
-    parent_is_remote: bool,
-    /// False when the sampler said `Drop`: then no processor sees it.
-    recording: bool,
-    /// Entered, its context read or a child made: what tracing-opentelemetry
-    /// calls started. From then on the parent is fixed, `otel.name` and
-    /// `otel.kind` are ignored, and a status only replaces a lower one.
-    pub started: bool,
-    name: Cow<'static, str>,
-    kind: SpanKind,
-    status: Status,
-    attributes: Vec<KeyValue>,
-    dropped_attributes: u32,
-    events: SpanEvents,
-    links: SpanLinks,
-    start: SystemTime,
-    opened: Instant,
-    /// The last enter that changed `entered` from 0.
-    last: Instant,
-    /// Entered time so far; the idle time is derived at close (see `finish`).
-    busy_ns: i64,
-    entered: u32,
-    /// The end time is the last exit (else the close).
-    exited: Option<Instant>,
-}
-
-/// Where a new span's trace comes from.
-enum Parent {
-    /// A span of this bridge: its trace, sampling decision and context.
-    Local {
-        cx: Context,
-        span_context: SpanContext,
-        recording: bool,
-    },
-    /// A context from elsewhere (a `traceparent`, an attached context) or
-    /// none: the span is a local root and the sampler decides.
-    Remote(Context),
-}
-
-/// A span's ids, flags and context, and the sampler's attributes.
-struct Lineage {
-    cx: Context,
-    span_context: SpanContext,
-    parent_span_id: SpanId,
-    parent_is_remote: bool,
-    recording: bool,
-    attributes: Vec<KeyValue>,
-}
-
-fn lineage(
-    pipeline: &Pipeline,
-    parent: Parent,
-    span_id: SpanId,
-    name: &str,
-    kind: &SpanKind,
-    attributes: &[KeyValue],
-) -> Lineage {
-    match parent {
-        Parent::Local {
-            cx,
-            span_context: parent,
-            recording,
-        } => {
-            let span_context = SpanContext::new(
-                parent.trace_id(),
-                span_id,
-                parent.trace_flags(),
-                false,
-                parent.trace_state().clone(),
-            );
-            Lineage {
-                cx: cx.with_remote_span_context(span_context.clone()),
-                span_context,
-                parent_span_id: parent.span_id(),
-                parent_is_remote: false,
-                recording,
-                attributes: Vec::new(),
-            }
-        }
-        Parent::Remote(cx) => {
-            // What the SDK's tracer does when it starts a span.
-            let parent_span = cx.span();
-            let parent = Some(parent_span.span_context()).filter(|sc| sc.is_valid());
-            let trace_id = parent.map_or_else(|| pipeline.ids.new_trace_id(), |p| p.trace_id());
-            let result =
-                pipeline
-                    .sampler
-                    .should_sample(Some(&cx), trace_id, name, kind, attributes, &[]);
-            let parent_flags = parent.map_or(TraceFlags::default(), |p| p.trace_flags());
-            let flags = match result.decision {
-                SamplingDecision::RecordAndSample => parent_flags.with_sampled(true),
-                SamplingDecision::RecordOnly => parent_flags.with_sampled(false),
-                SamplingDecision::Drop => TraceFlags::default(),
-            };
-            let span_context =
-                SpanContext::new(trace_id, span_id, flags, false, result.trace_state);
-            let (parent_span_id, parent_is_remote) =
-                parent.map_or((SpanId::INVALID, false), |p| (p.span_id(), p.is_remote()));
-            Lineage {
-                cx: cx.with_remote_span_context(span_context.clone()),
-                span_context,
-                parent_span_id,
-                parent_is_remote,
-                recording: result.decision != SamplingDecision::Drop,
-                attributes: result.attributes,
-            }
-        }
-    }
-}
-
-impl OtelSpan {
-    fn add_attribute(&mut self, attribute: KeyValue, limit: u32) {
-        if self.attributes.len() < limit as usize {
-            self.attributes.push(attribute);
-        } else {
-            self.dropped_attributes += 1;
-        }
-    }
-
-    /// A status from a field or an event: before the span is started it
-    /// replaces the status, after it only replaces a lower one (the SDK's
-    /// order: unset, error, ok).
-    fn set_status(&mut self, status: Status) {
-        if !self.started || status > self.status {
-            self.status = status;
-        }
-    }
-
-    fn apply(&mut self, updates: Updates, pipeline: &Pipeline) {
-        if !self.started {
-            if let Some(name) = updates.name {
-                self.name = name;
-            }
-            if let Some(kind) = updates.kind {
-                self.kind = kind;
-            }
-        }
-        if let Some(status) = updates.status {
-            self.set_status(status);
-        }
-        for attribute in updates.attributes {
-            self.add_attribute(attribute, pipeline.limits.max_attributes_per_span);
-        }
-    }
-
-    /// The wall-clock time of an instant of this span.
-    fn time_at(&self, instant: Instant) -> SystemTime {
-        self.start + instant.saturating_duration_since(self.opened)
-    }
-
-    fn ids(&self) -> Ids {
-        Ids {
-            trace: u128::from_be_bytes(self.span_context.trace_id().to_bytes()),
-            span: u64::from_be_bytes(self.span_context.span_id().to_bytes()),
-            sampled: self.span_context.is_sampled(),
-        }
-    }
-
-    /// Sets the parent from a context, as `OpenTelemetrySpanExt::set_parent`
-    /// does: only before the span is started.
-    pub fn set_parent(&mut self, parent: Context, pipeline: &Pipeline) -> bool {
-        if self.started {
-            return false;
-        }
-        let suppressed = parent.is_telemetry_suppressed();
-        let lineage = lineage(
-            pipeline,
-            Parent::Remote(parent),
-            self.span_context.span_id(),
-            &self.name,
-            &self.kind,
-            &self.attributes,
-        );
-        self.cx = lineage.cx;
-        self.span_context = lineage.span_context;
-        self.parent_span_id = lineage.parent_span_id;
-        self.parent_is_remote = lineage.parent_is_remote;
-        // The new parent's trace decides afresh, as starting the span would.
-        self.recording = lineage.recording && !suppressed;
-        for attribute in lineage.attributes {
-            self.add_attribute(attribute, pipeline.limits.max_attributes_per_span);
-        }
-        true
-    }
-
-    /// The span as the SDK hands it to processors when it ends.
-    fn finish(mut self, pipeline: &Pipeline) -> SpanData {
-        let limit = pipeline.limits.max_attributes_per_span;
-        // tracing-opentelemetry adds the gap before each enter to the idle
-        // time, so busy + idle is the time from opening to the last exit
-        // (nothing once never entered): one clock difference per exit and
-        // one here instead of one per enter and exit.
-        let (end_time, idle_ns) = match self.exited {
-            Some(exited) => {
-                let lived = exited.saturating_duration_since(self.opened);
-                let idle = (lived.as_nanos() as i64)
-                    .saturating_sub(self.busy_ns)
-                    .max(0);
-                (self.start + lived, idle)
-            }
-            None => (self.time_at(Instant::now()), 0),
-        };
-        let busy = KeyValue::new(Key::from_static_str("busy_ns"), self.busy_ns);
-        let idle = KeyValue::new(Key::from_static_str("idle_ns"), idle_ns);
-        self.add_attribute(busy, limit);
-        self.add_attribute(idle, limit);
-        SpanData {
-            span_context: self.span_context,
-            parent_span_id: self.parent_span_id,
-            parent_span_is_remote: self.parent_span_id != SpanId::INVALID && self.parent_is_remote,
-            span_kind: self.kind,
-            name: self.name,
-            start_time: self.start,
-            end_time,
-            attributes: self.attributes,
-            dropped_attributes_count: self.dropped_attributes,
-            events: self.events,
-            links: self.links,
-            status: self.status,
-            instrumentation_scope: pipeline.scope.clone(),
-        }
-    }
-}
 
 /// The attributes of the thread a span opens on, built once per thread
 /// (tracing-opentelemetry formats the id and copies the name per span).
@@ -387,7 +151,9 @@ where
     /// started through the OpenTelemetry API and to flush and shut the
     /// processors down. The sampler decides once per local root (a span
     /// whose parent is not a span of this bridge); its children take the
-    /// root's decision. Spans get the instrumentation scope `observe`.
+    /// root's decision. Spans get the instrumentation scope `observe`. The
+    /// processors' `on_start` is not called for the bridge's spans (there is
+    /// no SDK `Span` to give them), only `on_end`.
     pub fn new<T: ShouldSample + Clone + 'static>(
         sampler: T,
         resource: Resource,
@@ -437,14 +203,9 @@ where
 
 /// A span of this bridge as a parent; it is started by having a child.
 fn local_parent<S: for<'a> LookupSpan<'a>>(span: &SpanRef<'_, S>) -> Option<Parent> {
-    let mut extensions = span.extensions_mut();
-    let data = extensions.get_mut::<OtelSpan>()?;
-    data.started = true;
-    Some(Parent::Local {
-        cx: data.cx.clone(),
-        span_context: data.span_context.clone(),
-        recording: data.recording,
-    })
+    span.extensions_mut()
+        .get_mut::<OtelSpan>()
+        .map(OtelSpan::as_parent)
 }
 
 impl<S> tracing_subscriber::Layer<S> for SpanBridge<S>
@@ -456,8 +217,6 @@ where
         let Some(parent) = self.parent(attrs, &ctx) else {
             return;
         };
-        let start = SystemTime::now();
-        let opened = Instant::now();
         let meta = attrs.metadata();
         let mut updates = Updates {
             attributes: Vec::with_capacity(attrs.fields().len() + EXTRA_ATTRIBUTES),
@@ -480,43 +239,8 @@ where
         attributes.push(KeyValue::new("target", meta.target()));
         attrs.record(&mut SpanFields(&mut updates));
 
-        let pipeline = self.pipeline();
-        let name = updates.name.unwrap_or(Cow::Borrowed(meta.name()));
-        let kind = updates.kind.unwrap_or(SpanKind::Internal);
-        let mut attributes = updates.attributes;
-        let lineage = lineage(
-            pipeline,
-            parent,
-            pipeline.ids.new_span_id(),
-            &name,
-            &kind,
-            &attributes,
-        );
-        attributes.extend(lineage.attributes);
-        let limit = pipeline.limits.max_attributes_per_span as usize;
-        let dropped_attributes = attributes.len().saturating_sub(limit) as u32;
-        attributes.truncate(limit);
-        span.extensions_mut().insert(OtelSpan {
-            cx: lineage.cx,
-            span_context: lineage.span_context,
-            parent_span_id: lineage.parent_span_id,
-            parent_is_remote: lineage.parent_is_remote,
-            recording: lineage.recording,
-            started: false,
-            name,
-            kind,
-            status: updates.status.unwrap_or_default(),
-            attributes,
-            dropped_attributes,
-            events: SpanEvents::default(),
-            links: SpanLinks::default(),
-            start,
-            opened,
-            last: opened,
-            busy_ns: 0,
-            entered: 0,
-            exited: None,
-        });
+        let data = OtelSpan::open(self.pipeline(), parent, updates, meta.name());
+        span.extensions_mut().insert(data);
     }
 
     fn on_record(&self, id: &Id, values: &Record<'_>, ctx: LayerContext<'_, S>) {
@@ -540,30 +264,20 @@ where
             return;
         };
         let Some(span) = ctx.span(id) else { return };
-        let limits = &self.pipeline().limits;
         if let Some(data) = span.extensions_mut().get_mut::<OtelSpan>() {
-            if data.links.links.len() < limits.max_links_per_span as usize {
-                data.links.links.push(Link::with_context(follows));
-            } else {
-                data.links.dropped_count += 1;
-            }
+            data.add_link(follows, self.pipeline());
         }
     }
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let mut ids = Ids::NONE;
-        let mut cx = None;
-        if let Some(span) = ctx.span(id)
-            && let Some(data) = span.extensions_mut().get_mut::<OtelSpan>()
-        {
-            if data.entered == 0 {
-                data.last = Instant::now();
-            }
-            data.entered += 1;
-            data.started = true;
-            ids = data.ids();
-            cx = Some(data.cx.clone());
-        }
+        let (cx, ids) = ctx
+            .span(id)
+            .and_then(|span| {
+                span.extensions_mut()
+                    .get_mut::<OtelSpan>()
+                    .map(OtelSpan::enter)
+            })
+            .map_or((None, Ids::NONE), |(cx, ids)| (Some(cx), ids));
         let entered = Entered {
             id: id.clone(),
             ids,
@@ -577,12 +291,7 @@ where
         if let Some(span) = ctx.span(id)
             && let Some(data) = span.extensions_mut().get_mut::<OtelSpan>()
         {
-            let now = Instant::now();
-            data.exited = Some(now);
-            data.entered = data.entered.saturating_sub(1);
-            if data.entered == 0 {
-                data.busy_ns += now.saturating_duration_since(data.last).as_nanos() as i64;
-            }
+            data.exit();
         }
         let (exited, current) = ENTERED.with(|stack| {
             let mut stack = stack.borrow_mut();
@@ -630,28 +339,9 @@ where
         if let Some(line) = meta.line() {
             attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
-        let pipeline = self.pipeline();
-        let mut extensions = span.extensions_mut();
-        let Some(data) = extensions.get_mut::<OtelSpan>() else {
-            return;
-        };
-        if *meta.level() == Level::ERROR && data.status == Status::Unset {
-            data.status = Status::error("");
-        }
-        if let Some(updates) = updates {
-            data.apply(updates, pipeline);
-        }
-        let limits = &pipeline.limits;
-        if data.events.events.len() < limits.max_events_per_span as usize {
-            let limit = limits.max_attributes_per_event as usize;
-            let dropped = attributes.len().saturating_sub(limit) as u32;
-            attributes.truncate(limit);
-            let timestamp = data.time_at(Instant::now());
-            data.events
-                .events
-                .push(Event::new(name, timestamp, attributes, dropped));
-        } else {
-            data.events.dropped_count += 1;
+        if let Some(data) = span.extensions_mut().get_mut::<OtelSpan>() {
+            let error = *meta.level() == Level::ERROR;
+            data.add_event(name, attributes, error, updates, self.pipeline());
         }
     }
 
@@ -661,9 +351,9 @@ where
             return;
         };
         drop(span);
-        if data.recording {
-            let pipeline = self.pipeline();
-            pipeline.end(data.finish(pipeline));
+        let pipeline = self.pipeline();
+        if let Some(finished) = data.finish(pipeline) {
+            pipeline.end(finished);
         }
     }
 

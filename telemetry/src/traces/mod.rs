@@ -1,7 +1,8 @@
 //! Traces: one OpenTelemetry tracer provider, fed from `tracing` by our own
-//! bridge (`bridge`, in place of tracing-opentelemetry's layer; `record`
-//! maps fields, `pipeline` shares the processors with the provider,
-//! `context` is the span-to-`Context` API), with
+//! bridge (`bridge`, in place of tracing-opentelemetry's layer; `span` is
+//! a span's state, `record` maps fields, `intern` shares short texts,
+//! `pipeline` shares the processors with the provider, `context` is the
+//! span-to-`Context` API), with
 //! - the configured head sampler deciding what is exported, wrapped so the
 //!   spans it drops are still recorded for the flight recorder;
 //! - an OTLP batch exporter when an endpoint is set, behind redaction, the
@@ -16,6 +17,7 @@ mod context;
 mod intern;
 mod pipeline;
 mod record;
+mod span;
 
 pub use bridge::SpanBridge;
 pub(crate) use context::ids;
