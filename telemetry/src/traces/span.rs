@@ -136,6 +136,7 @@ fn lineage(
 impl OtelSpan {
     /// A span opened now under `parent`, with its name, kind, status and
     /// attributes from its metadata and fields.
+    #[inline]
     pub fn open(pipeline: &Pipeline, parent: Parent, updates: Updates, name: &'static str) -> Self {
         let start = SystemTime::now();
         let opened = Instant::now();
@@ -178,6 +179,7 @@ impl OtelSpan {
     }
 
     /// This span as the parent of a new one; that starts it.
+    #[inline]
     pub fn as_parent(&mut self) -> Parent {
         self.started = true;
         Parent::Local {
@@ -188,6 +190,7 @@ impl OtelSpan {
     }
 
     /// Entered (again, maybe): its context to attach and its ids.
+    #[inline]
     pub fn enter(&mut self) -> (Context, Ids) {
         if self.entered == 0 {
             self.last = Instant::now();
@@ -197,6 +200,7 @@ impl OtelSpan {
         (self.cx.clone(), self.ids())
     }
 
+    #[inline]
     pub fn exit(&mut self) {
         let now = Instant::now();
         self.exited = Some(now);
@@ -208,6 +212,7 @@ impl OtelSpan {
 
     /// An event inside the span: an ERROR one makes an unset status an
     /// error; past the SDK's limit it is counted as dropped.
+    #[inline]
     pub fn add_event(
         &mut self,
         name: Cow<'static, str>,
@@ -238,6 +243,7 @@ impl OtelSpan {
 
     /// A `follows_from` link; it starts the span linked to (`as_parent`'s
     /// context, read for its span context).
+    #[inline]
     pub fn add_link(&mut self, to: SpanContext, pipeline: &Pipeline) {
         if self.links.links.len() < pipeline.limits.max_links_per_span as usize {
             self.links.links.push(Link::with_context(to));
@@ -246,6 +252,7 @@ impl OtelSpan {
         }
     }
 
+    #[inline]
     fn add_attribute(&mut self, attribute: KeyValue, limit: u32) {
         if self.attributes.len() < limit as usize {
             self.attributes.push(attribute);
@@ -282,11 +289,13 @@ impl OtelSpan {
     }
 
     /// The wall-clock time of an instant of this span.
+    #[inline]
     fn time_at(&self, instant: Instant) -> SystemTime {
         self.start + instant.saturating_duration_since(self.opened)
     }
 
     /// The ids an exemplar carries.
+    #[inline]
     pub fn ids(&self) -> Ids {
         Ids {
             trace: u128::from_be_bytes(self.span_context.trace_id().to_bytes()),
@@ -324,6 +333,7 @@ impl OtelSpan {
 
     /// The span as the SDK hands it to processors when it ends; `None` when
     /// the sampler dropped it.
+    #[inline]
     pub fn finish(mut self, pipeline: &Pipeline) -> Option<SpanData> {
         if !self.recording {
             return None;
