@@ -43,8 +43,8 @@ const EXTRA_ATTRIBUTES: usize = 8;
 /// The attributes of the thread a span opens on, built once per thread
 /// (tracing-opentelemetry formats the id and copies the name per span).
 struct ThreadAttributes {
-    id: KeyValue,
-    name: Option<KeyValue>,
+    id: i64,
+    name: Option<Arc<str>>,
 }
 
 impl ThreadAttributes {
@@ -57,13 +57,16 @@ impl ThreadAttributes {
             .parse::<u64>()
             .unwrap_or_default();
         ThreadAttributes {
-            id: KeyValue::new(Key::from_static_str("thread.id"), id as i64),
-            name: thread.name().map(|name| {
-                KeyValue::new(
-                    Key::from_static_str("thread.name"),
-                    Value::String(StringValue::from(Arc::<str>::from(name))),
-                )
-            }),
+            id: id as i64,
+            name: thread.name().map(Arc::from),
+        }
+    }
+
+    fn push_to(&self, attributes: &mut Vec<KeyValue>) {
+        attributes.push(KeyValue::new(Key::from_static_str("thread.id"), self.id));
+        if let Some(name) = &self.name {
+            let name = Value::String(StringValue::from(name.clone()));
+            attributes.push(KeyValue::new(Key::from_static_str("thread.name"), name));
         }
     }
 }
@@ -232,10 +235,7 @@ where
         if let Some(line) = meta.line() {
             attributes.push(KeyValue::new("code.line.number", i64::from(line)));
         }
-        THREAD.with(|thread| {
-            attributes.push(thread.id.clone());
-            attributes.extend(thread.name.clone());
-        });
+        THREAD.with(|thread| thread.push_to(attributes));
         attributes.push(KeyValue::new("target", meta.target()));
         attrs.record(&mut SpanFields(&mut updates));
 
