@@ -31,9 +31,12 @@ fn slot(text: &str) -> usize {
         let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
         hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
     }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    // The last bytes, without a call to `memcpy`.
+    let tail = chunks
+        .remainder()
+        .iter()
+        .fold(0u64, |word, &byte| (word << 8) | u64::from(byte));
+    hash = (hash.rotate_left(5) ^ tail).wrapping_mul(K);
     (hash >> 58) as usize % SLOTS
 }
 
