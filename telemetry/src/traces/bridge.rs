@@ -295,10 +295,14 @@ where
         }
         let (exited, current) = ENTERED.with(|stack| {
             let mut stack = stack.borrow_mut();
-            let exited = stack
-                .iter()
-                .rposition(|entered| entered.id == *id)
-                .map(|at| stack.remove(at));
+            let exited = if stack.last().is_some_and(|top| top.id == *id) {
+                stack.pop()
+            } else {
+                stack
+                    .iter()
+                    .rposition(|entered| entered.id == *id)
+                    .map(|at| stack.remove(at))
+            };
             (exited, stack.last().map_or(Ids::NONE, |top| top.ids))
         });
         exemplar_ids::set(current, exited.as_ref().map_or(Ids::NONE, |e| e.ids));
