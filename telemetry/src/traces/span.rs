@@ -200,6 +200,8 @@ impl OtelSpan {
         (self.cx.clone(), self.ids())
     }
 
+    /// Exited: the busy time grows when the last enter is left, and the
+    /// last exit is the end time.
     #[inline]
     pub fn exit(&mut self) {
         let now = Instant::now();
@@ -241,8 +243,8 @@ impl OtelSpan {
         }
     }
 
-    /// A `follows_from` link; it starts the span linked to (`as_parent`'s
-    /// context, read for its span context).
+    /// A `follows_from` link to the span context `to` (the bridge marks the
+    /// span linked to as started, as tracing-opentelemetry starts it).
     #[inline]
     pub fn add_link(&mut self, to: SpanContext, pipeline: &Pipeline) {
         if self.links.links.len() < pipeline.limits.max_links_per_span as usize {
