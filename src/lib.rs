@@ -71,7 +71,8 @@ pub use observe_telemetry::{
     CapturedLogs, Change, FlightRecorder, FlightRecorderConfig, FlowKnobs, Flows, InitError,
     LogBufferConfig, LogFilterHandle, LogFormat, LogWriter, MetricsConfig, MetricsTemporality,
     OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
-    WaterfallStyle, flight_recorder, flows, log_buffer_bytes, metrics_handle,
+    WaterfallStyle, context_of, flight_recorder, flows, log_buffer_bytes, metrics_handle,
+    set_parent,
 };
 
 #[cfg(feature = "init")]

@@ -1,20 +1,14 @@
-//! The trace and span ids an exemplar carries, kept in thread-locals by a
-//! small layer so the metrics recorder reads them with two `Cell` loads
-//! instead of looking a span up per sample.
+//! The trace and span ids an exemplar carries, kept in thread-locals so
+//! the metrics recorder reads them with two `Cell` loads instead of
+//! looking a span up per sample.
 //!
-//! It sits after the `tracing-opentelemetry` layer, which attaches the
-//! span's OpenTelemetry context on enter (before this layer's `on_enter`
-//! runs) and detaches it on exit: on enter we read that context once and
-//! push its ids; on exit we pop them. `#[observe]` records its metrics
-//! right after its span exits (the span is exited before the completion
-//! is classified), so the recorder also keeps the ids of the span that
-//! has just exited on this thread, cleared by the next enter.
+//! The span bridge (`traces::bridge`), which keeps the stack of entered
+//! spans, calls [`set`] on every enter and exit. `#[observe]` records
+//! its metrics right after its span exits (the span is exited before the
+//! completion is classified), so the recorder also keeps the ids of the
+//! span that has just exited on this thread, cleared by the next enter.
 
-use std::cell::{Cell, RefCell};
-
-use opentelemetry::trace::TraceContextExt;
-use tracing::span;
-use tracing_subscriber::layer::Context;
+use std::cell::Cell;
 
 /// A trace id, a span id and whether the trace was sampled for export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +33,6 @@ impl Ids {
 thread_local! {
     static CURRENT: Cell<Ids> = const { Cell::new(Ids::NONE) };
     static JUST_EXITED: Cell<Ids> = const { Cell::new(Ids::NONE) };
-    static STACK: RefCell<Vec<Ids>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The ids of the span entered on this thread (none outside spans).
@@ -56,41 +49,12 @@ pub(crate) fn just_exited_or_current() -> Ids {
     if exited.is_some() { exited } else { current() }
 }
 
-fn otel_current() -> Ids {
-    opentelemetry::Context::map_current(|cx| {
-        let span = cx.span();
-        let context = span.span_context();
-        if !context.is_valid() {
-            return Ids::NONE;
-        }
-        Ids {
-            trace: u128::from_be_bytes(context.trace_id().to_bytes()),
-            span: u64::from_be_bytes(context.span_id().to_bytes()),
-            sampled: context.is_sampled(),
-        }
-    })
-}
-
-/// The layer; add it after the OpenTelemetry layer.
-pub(crate) struct ExemplarIds;
-
-impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for ExemplarIds {
-    fn on_enter(&self, _id: &span::Id, _ctx: Context<'_, S>) {
-        let ids = otel_current();
-        STACK.with(|stack| stack.borrow_mut().push(ids));
-        CURRENT.with(|current| current.set(ids));
-        JUST_EXITED.with(|exited| exited.set(Ids::NONE));
-    }
-
-    fn on_exit(&self, _id: &span::Id, _ctx: Context<'_, S>) {
-        let (exited, parent) = STACK.with(|stack| {
-            let mut stack = stack.borrow_mut();
-            let exited = stack.pop().unwrap_or(Ids::NONE);
-            (exited, stack.last().copied().unwrap_or(Ids::NONE))
-        });
-        CURRENT.with(|current| current.set(parent));
-        JUST_EXITED.with(|slot| slot.set(exited));
-    }
+/// Sets the ids of the span now entered on this thread and of the span
+/// that has just exited (`Ids::NONE` for none).
+#[inline]
+pub(crate) fn set(current: Ids, just_exited: Ids) {
+    CURRENT.with(|slot| slot.set(current));
+    JUST_EXITED.with(|slot| slot.set(just_exited));
 }
 
 #[cfg(test)]

@@ -50,7 +50,7 @@ pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
 pub use logs::buffer::buffered_bytes as log_buffer_bytes;
 pub use logs::{ordered_json, pretty_line};
 pub use metrics::{MetricsConfig, PrometheusHandle};
-pub use traces::trace_id_of;
+pub use traces::{SpanBridge, context_of, set_parent, trace_id_of};
 
 /// Installs logs, traces, metrics and the flight recorder, configured from
 /// the environment (`RUST_LOG`, `OBSERVE_LOG_FORMAT`, `OBSERVE_METRICS_ADDR`,
@@ -175,12 +175,9 @@ impl Telemetry {
         };
         let subscriber = Registry::default()
             .with(
-                tracing_opentelemetry::layer()
-                    .with_tracer(traces.tracer.clone())
-                    // Behind the same filter, after the OpenTelemetry layer
-                    // whose context it reads on enter (unfiltered, it would
-                    // enable every callsite).
-                    .and_then(exemplar_ids::ExemplarIds)
+                // It also keeps the exemplar ids of the entered span
+                // (`exemplar_ids`).
+                traces::bridge(&traces)
                     .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
             )
             .with(logs::layer(sink).with_filter(logs::gate::LogGate::new(

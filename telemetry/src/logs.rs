@@ -17,7 +17,6 @@ pub(crate) mod gate;
 
 use std::cell::RefCell;
 
-use opentelemetry::trace::TraceContextExt;
 use serde_json::{Map, Value};
 use tracing::Level;
 use tracing::span::{Attributes, Id, Record};
@@ -316,11 +315,7 @@ impl LogLayer {
             // Read before borrowing the spans' extensions: the lookup
             // borrows them itself.
             let ids = tracing::dispatcher::get_default(|dispatch| {
-                tracing_opentelemetry::get_otel_context(&leaf.id(), dispatch).map(|cx| {
-                    let span = cx.span();
-                    let span_context = span.span_context();
-                    (span_context.trace_id(), span_context.span_id())
-                })
+                crate::traces::ids(&leaf.id(), dispatch).map(|(trace, span, _)| (trace, span))
             });
             if let Some((trace, span)) = ids {
                 let mut writer = FieldWriter {

@@ -7,7 +7,6 @@ use http::{Extensions, HeaderValue};
 use opentelemetry_http::HeaderInjector;
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use reqwest_tracing::TracingMiddleware;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::request_id::{REQUEST_ID_HEADER, current_request_id};
 
@@ -37,7 +36,7 @@ impl Middleware for PropagateContext {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        let context = tracing::Span::current().context();
+        let context = crate::context_of(&tracing::Span::current());
         opentelemetry::global::get_text_map_propagator(|p| {
             p.inject_context(&context, &mut HeaderInjector(request.headers_mut()))
         });

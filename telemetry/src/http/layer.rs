@@ -15,7 +15,6 @@ use tower::{Layer, Service};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestId, SetRequestId};
 use tracing::Instrument;
 use tracing::field::Empty;
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use super::request_id::{REQUEST_ID_HEADER, attach};
 use crate::metrics::HTTP_SERVER_REQUEST_DURATION_SECONDS;
@@ -131,7 +130,7 @@ where
         }
         if parent.span().span_context().is_valid() {
             // Before anything reads the span's context (which starts it).
-            let _ = span.set_parent(parent);
+            crate::set_parent(&span, parent);
         }
         attach(&span, &request_id);
 
@@ -154,7 +153,7 @@ where
             outcome.record(status);
             if let Ok(response) = &mut result {
                 // The caller can find this trace by its id.
-                let context = span.context();
+                let context = crate::context_of(&span);
                 opentelemetry::global::get_text_map_propagator(|p| {
                     p.inject_context(&context, &mut HeaderInjector(response.headers_mut()))
                 });

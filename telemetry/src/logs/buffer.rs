@@ -15,7 +15,6 @@ use std::collections::VecDeque;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use opentelemetry::trace::TraceContextExt;
 use tracing::Subscriber;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
@@ -177,11 +176,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
     let Some(limits) = LIMITS.get() else { return };
     let Some(id) = dropped.span.id() else { return };
     tracing::dispatcher::get_default(|dispatch| {
-        let ids = tracing_opentelemetry::get_otel_context(&id, dispatch).map(|cx| {
-            let span = cx.span();
-            let context = span.span_context();
-            (context.trace_id(), context.span_id())
-        });
+        let ids = crate::traces::ids(&id, dispatch).map(|(trace, span, _)| (trace, span));
         let Some(registry) = dispatch.downcast_ref::<Registry>() else {
             return;
         };

@@ -1,5 +1,8 @@
-//! Traces: one OpenTelemetry tracer provider, bridged from `tracing` by a
-//! single `tracing-opentelemetry` layer (two would panic), with
+//! Traces: one OpenTelemetry tracer provider, fed from `tracing` by our own
+//! bridge (`bridge`, in place of tracing-opentelemetry's layer; `span` is
+//! a span's state, `record` maps fields, `intern` shares short texts,
+//! `pipeline` shares the processors with the provider, `context` is the
+//! span-to-`Context` API), with
 //! - the configured head sampler deciding what is exported, wrapped so the
 //!   spans it drops are still recorded for the flight recorder;
 //! - an OTLP batch exporter when an endpoint is set, behind redaction, the
@@ -9,22 +12,32 @@
 //! - the flight recorder, which redacts what it stores (the spans of the
 //!   traces it drops at their root are never stored, nor redacted).
 
+mod bridge;
+mod context;
+mod intern;
+mod pipeline;
+mod record;
+mod span;
+
+pub use bridge::SpanBridge;
+pub(crate) use context::ids;
+pub use context::{context_of, set_parent, trace_id_of};
+
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, SpanKind, Status, TraceContextExt, TraceId, TracerProvider as _};
+use opentelemetry::trace::{Link, SpanKind, Status, TraceId};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::propagation::TraceContextPropagator;
 use opentelemetry_sdk::trace::{
-    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult, SdkTracer,
+    BatchConfigBuilder, BatchSpanProcessor, Sampler, SamplingDecision, SamplingResult,
     SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter, SpanProcessor,
 };
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::config::{OtlpProtocol, SamplerConfig, Settings};
 use crate::flight_recorder::FlightRecorder;
@@ -40,7 +53,8 @@ const EXPORT_QUEUE: usize = 2048;
 
 pub(crate) struct Traces {
     pub provider: SdkTracerProvider,
-    pub tracer: SdkTracer,
+    /// What the bridge hands finished spans to (shared with `provider`).
+    pub pipeline: Arc<pipeline::Pipeline>,
     /// The runtime the gRPC exporter lives on, when `init` ran outside one.
     pub runtime: Option<tokio::runtime::Runtime>,
 }
@@ -49,9 +63,7 @@ pub(crate) fn build(
     settings: &Settings,
     recorder: Option<&FlightRecorder>,
 ) -> Result<Traces, String> {
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(settings.resource.clone())
-        .with_sampler(RecordEverything::new(sampler(settings.sampler)));
+    let mut processors: Vec<Box<dyn SpanProcessor>> = Vec::new();
     let mut runtime = None;
     if let Some(endpoint) = &settings.otlp_endpoint {
         let (exporter, rt) = otlp_exporter(endpoint, settings.otlp_protocol)?;
@@ -64,32 +76,35 @@ pub(crate) fn build(
             )
             .build();
         // Sampled spans, and the unsampled traces that failed, whole.
-        builder = builder.with_span_processor(Redacting(
+        processors.push(Box::new(Redacting(
             crate::export_decision::FailedTracesWhole::new(batch),
-        ));
+        )));
     }
     if let Some(recorder) = recorder {
         // It redacts what it stores itself (see `FlightRecorder::redacting`).
-        builder = builder.with_span_processor(recorder.clone());
+        processors.push(Box::new(recorder.clone()));
     }
-    let provider = builder.build();
-    let tracer = provider.tracer("observe");
+    let (pipeline, provider) = pipeline::Pipeline::build(
+        RecordEverything::new(sampler(settings.sampler)),
+        settings.resource.clone(),
+        processors,
+    );
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
     observe_runtime::sampling::set_trace_id_source(trace_id_of);
     Ok(Traces {
         provider,
-        tracer,
+        pipeline,
         runtime,
     })
 }
 
-/// The OpenTelemetry trace id of a `tracing` span.
-pub fn trace_id_of(span: &tracing::Span) -> Option<u128> {
-    let context = span.context();
-    let otel_span = context.span();
-    let id = otel_span.span_context().trace_id();
-    (id != TraceId::INVALID).then(|| u128::from_be_bytes(id.to_bytes()))
+/// The bridge for `observe::init`'s subscriber, over `traces`' pipeline.
+pub(crate) fn bridge<S>(traces: &Traces) -> SpanBridge<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    SpanBridge::with_pipeline(traces.pipeline.clone())
 }
 
 fn sampler(config: SamplerConfig) -> Sampler {
@@ -365,6 +380,77 @@ mod tests {
         let on = RecordEverything::new(sampler(SamplerConfig::AlwaysOn));
         let result = on.should_sample(None, trace_id, "x", &SpanKind::Internal, &[], &[]);
         assert_eq!(result.decision, SamplingDecision::RecordAndSample);
+    }
+
+    /// Keeps every finished span.
+    #[derive(Debug, Clone, Default)]
+    struct Collect(Arc<std::sync::Mutex<Vec<SpanData>>>);
+
+    impl SpanProcessor for Collect {
+        fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+        fn on_end(&self, span: SpanData) {
+            self.0.lock().unwrap().push(span);
+        }
+        fn force_flush(&self) -> OTelSdkResult {
+            Ok(())
+        }
+        fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_sampler_decides_at_each_local_root_and_every_span_is_recorded() {
+        use opentelemetry::propagation::TextMapPropagator;
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let collect = Collect::default();
+        let (bridge, provider) = SpanBridge::<tracing_subscriber::Registry>::new(
+            RecordEverything::new(sampler(SamplerConfig::ParentBasedAlwaysOff)),
+            Resource::builder_empty().build(),
+            vec![Box::new(collect.clone())],
+        );
+        let dispatch = tracing::Dispatch::new(tracing_subscriber::Registry::default().with(bridge));
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info_span!("root").in_scope(|| tracing::info_span!("child").in_scope(|| {}));
+            let headers = std::collections::HashMap::from([(
+                "traceparent".to_owned(),
+                "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned(),
+            )]);
+            let remote = TraceContextPropagator::new().extract(&headers);
+            let server = tracing::info_span!("server");
+            assert!(set_parent(&server, remote));
+            server.in_scope(|| tracing::info_span!("inner").in_scope(|| {}));
+        });
+        let spans = collect.0.lock().unwrap();
+        let span = |name: &str| spans.iter().find(|s| s.name == name).unwrap();
+        // Dropped by the sampler, still recorded (for the flight recorder).
+        assert!(!span("root").span_context.is_sampled());
+        assert!(!span("child").span_context.is_sampled());
+        assert_eq!(
+            span("child").span_context.trace_id(),
+            span("root").span_context.trace_id()
+        );
+        // The sampled remote parent decides for its local root and below.
+        let remote = TraceId::from_hex("4bf92f3577b34da6a3ce929d0e0e4736").unwrap();
+        for name in ["server", "inner"] {
+            assert!(span(name).span_context.is_sampled(), "{name}");
+            assert_eq!(span(name).span_context.trace_id(), remote);
+        }
+        assert!(span("server").parent_span_is_remote);
+        assert_eq!(
+            span("inner").parent_span_id,
+            span("server").span_context.span_id()
+        );
+        assert_eq!(spans.len(), 4);
+        // The provider shares the processors: once it is shut down, the
+        // bridge hands them nothing.
+        drop(spans);
+        provider.shutdown().unwrap();
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info_span!("after_shutdown").in_scope(|| {});
+        });
+        assert_eq!(collect.0.lock().unwrap().len(), 4);
     }
 
     #[test]
