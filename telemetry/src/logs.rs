@@ -14,6 +14,8 @@
 pub(crate) mod buffer;
 mod fields;
 pub(crate) mod gate;
+pub(crate) mod json;
+mod order;
 
 use std::cell::RefCell;
 
@@ -30,7 +32,8 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
 use crate::verdicts::{self, Verdict};
-use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
+use fields::{Entry, FieldWriter, SpanFields, push_field};
+use json::write_str;
 
 /// The keys written first, in this order, on every line.
 pub(crate) const LEADING_KEYS: [&str; 9] = [
@@ -51,7 +54,6 @@ pub(crate) const LEADING_KEYS: [&str; 9] = [
 const RANK_IDENTITY: u32 = 0;
 const RANK_METADATA: u32 = 1;
 const RANK_EVENT: u32 = 2;
-const RANK_ROOT_SPAN: u32 = 3;
 const RANK_IDS: u32 = u32::MAX;
 
 /// Where lines go, and the service's identity written on each.
@@ -109,6 +111,7 @@ struct Scratch {
     text: String,
     line: Vec<u8>,
     clock: Clock,
+    plans: order::Plans,
 }
 
 /// The RFC 3339 timestamp of tracing-subscriber's `SystemTime`
@@ -266,6 +269,7 @@ impl LogLayer {
             text,
             line,
             clock,
+            plans,
         } = scratch;
         values.clear();
         entries.clear();
@@ -276,17 +280,11 @@ impl LogLayer {
         // A `log` record carries its own target and level.
         let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        let start = values.len() as u32;
-        values.push(b'"');
-        clock.write_now(values, text);
-        values.push(b'"');
-        entries.push(Entry::new(
-            "timestamp",
-            verdicts::of_static_name("timestamp"),
-            start,
-            values.len() as u32,
-            RANK_METADATA,
-        ));
+        push_field(values, entries, "timestamp", RANK_METADATA, |out, _| {
+            out.push(b'"');
+            clock.write_now(out, text);
+            out.push(b'"');
+        });
         let mut writer = FieldWriter {
             out: values,
             entries,
@@ -308,7 +306,7 @@ impl LogLayer {
         let failed = *meta.level() == Level::ERROR
             || entries[event_start.min(entries.len())..]
                 .iter()
-                .any(|e| e.key == "slow" && e.bytes(values) == b"true");
+                .any(|e| e.key == "slow" && e.value(values) == b"true");
 
         let leaf = ctx.event_span(event);
         let mut trace_id = None;
@@ -334,29 +332,23 @@ impl LogLayer {
                 writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
+            // From the leaf outwards (no collecting of the scope): the
+            // innermost span ranks highest, the root is the last one.
             let mut root = None;
-            for (depth, span) in leaf.scope().from_root().enumerate() {
+            for (distance, span) in leaf.scope().enumerate() {
                 if let Some(fields) = span.extensions().get::<SpanFields>() {
                     for entry in &fields.entries {
-                        push_copy(
-                            values,
-                            entries,
-                            *entry,
-                            &fields.buffer,
-                            RANK_ROOT_SPAN + depth as u32,
-                        );
+                        push_copy(values, entries, *entry, &fields.buffer, span_rank(distance));
                     }
                 }
-                if root.is_none() {
-                    root = Some(span);
-                }
+                root = Some(span);
             }
             if let Some(root) = root {
                 if failed {
                     buffer::mark_failed(&root);
                 }
                 if route == gate::Route::Buffer {
-                    assemble(values, entries, line);
+                    assemble(values, entries, line, plans);
                     buffer::hold_line(&root, line, trace_id);
                     return;
                 }
@@ -366,7 +358,7 @@ impl LogLayer {
             // Outside any trace: nothing to hold it for.
             return;
         }
-        assemble(values, entries, line);
+        assemble(values, entries, line, plans);
         self.emit_json(line, trace_id);
     }
 
@@ -374,9 +366,8 @@ impl LogLayer {
     /// the flight recorder, OTLP and the writer: for a new line and for a
     /// flushed one alike.
     fn emit_json(&self, line: &mut Vec<u8>, trace_id: Option<opentelemetry::trace::TraceId>) {
-        let json = std::str::from_utf8(line).unwrap_or_default();
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
-            recorder.add_log_line(trace_id, json);
+            recorder.add_log_line(trace_id, line);
         }
         if let Some(otlp) = &self.sink.otlp {
             otlp.emit(line);
@@ -400,58 +391,27 @@ impl LogLayer {
 }
 
 /// Puts a line together from its fragments: one entry per key, the
-/// highest rank winning; the leading keys first, the rest in key order.
-fn assemble(values: &[u8], entries: &mut Vec<Entry>, line: &mut Vec<u8>) {
-    // The leading keys take their slots (the highest rank winning);
-    // the rest are sorted, one entry per key, the highest rank winning.
-    let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
-    entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
-        Some(slot) => {
-            if slot.is_none_or(|held| held.rank < entry.rank) {
-                *slot = Some(*entry);
-            }
-            false
-        }
-        None => true,
-    });
-    // By prefix and rank first (one integer compare); keys that share
-    // their first eight bytes are then ordered in full.
-    entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
-    if entries
-        .windows(2)
-        .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
-    {
-        entries.sort_by(Entry::order);
-    }
-    let mut kept = 0;
-    for index in 0..entries.len() {
-        if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
-            continue;
-        }
-        entries[kept] = entries[index];
-        kept += 1;
-    }
-    entries.truncate(kept);
-
+/// highest rank winning; the leading keys first, the rest in key order
+/// (the order is worked out once per sequence of keys, see `order`).
+fn assemble(values: &[u8], entries: &[Entry], line: &mut Vec<u8>, plans: &mut order::Plans) {
+    let order = plans.order(entries);
     line.clear();
+    line.reserve(values.len() + order.len() + 2);
     line.push(b'{');
-    let mut first = true;
-    let mut push = |line: &mut Vec<u8>, entry: &Entry| {
-        if !first {
+    for (index, &entry) in order.iter().enumerate() {
+        if index > 0 {
             line.push(b',');
         }
-        first = false;
-        write_json_key(line, entry);
-        line.push(b':');
-        line.extend_from_slice(entry.bytes(values));
-    };
-    for entry in leading.iter().flatten() {
-        push(line, entry);
-    }
-    for entry in entries.iter() {
-        push(line, entry);
+        line.extend_from_slice(entries[usize::from(entry)].bytes(values));
     }
     line.push(b'}');
+}
+
+/// The rank of an enclosing span's fields, `distance` spans out from the
+/// event's own: above the event's fields, below the ids, the innermost
+/// highest.
+pub(crate) fn span_rank(distance: usize) -> u32 {
+    RANK_IDS - 1 - distance.min(1 << 20) as u32
 }
 
 /// Copies one fragment from `from` into the line's buffer.
@@ -470,15 +430,15 @@ impl FieldWriter<'_> {
     /// A string under a fixed key, redacted by the key's verdict.
     fn static_str(&mut self, key: &'static str, value: &str) {
         self.push(key, |out, verdict| match verdict {
-            Verdict::Secret => write_json_str(out, observe_runtime::redact::REDACTED),
-            Verdict::Trusted => write_json_str(out, value),
-            Verdict::Scrub => write_json_str(out, &verdicts::scrub_memo(value)),
+            Verdict::Secret => write_str(out, observe_runtime::redact::REDACTED),
+            Verdict::Trusted => write_str(out, value),
+            Verdict::Scrub => verdicts::write_scrubbed_json(out, value),
         });
     }
 
     /// A string the telemetry generated (never scrubbed).
     fn trusted_str(&mut self, key: &'static str, value: &str) {
-        self.push(key, |out, _| write_json_str(out, value));
+        self.push(key, |out, _| write_str(out, value));
     }
 
     /// An id the telemetry generated, as a JSON string of lowercase hex
@@ -499,16 +459,7 @@ impl FieldWriter<'_> {
     }
 
     fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
-        let start = self.out.len() as u32;
-        let known = verdicts::of_static_name(key);
-        render(self.out, known.verdict);
-        self.entries.push(Entry::new(
-            key,
-            known,
-            start,
-            self.out.len() as u32,
-            self.rank,
-        ));
+        push_field(self.out, self.entries, key, self.rank, render);
     }
 }
 

@@ -33,8 +33,8 @@ pub(crate) enum Verdict {
 /// test below keeps the two lists in step).
 const TRUSTED_KEYS: &[&str] = &["timestamp", "level", "target", "trace_id", "span_id"];
 
-/// Names beyond this many per thread are decided every time rather than
-/// cached (names are static, so this bounds only leaked dynamic names).
+/// OpenTelemetry keys remembered per thread (the table is emptied when
+/// full, so unusual keys cannot grow it).
 const CACHE_LIMIT: usize = 4096;
 
 fn decide(name: &str) -> Verdict {
@@ -48,45 +48,106 @@ fn decide(name: &str) -> Verdict {
 }
 
 /// What is known of a static name: its verdict, whether it can be written
-/// as a JSON key without escaping, and its place among the keys a log line
-/// starts with (`u8::MAX` if none).
+/// as a JSON key without escaping, its place among the keys a log line
+/// starts with (`u8::MAX` if none) and its first eight bytes as a number
+/// (see [`prefix_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Known {
     pub verdict: Verdict,
     pub plain: bool,
     pub leading: u8,
+    pub prefix: u64,
 }
 
-type Cache = HashMap<(usize, usize), Known, Fast>;
-
-thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+/// The first eight bytes of `key` as a big-endian number (zero-padded), so
+/// comparing two prefixes orders keys as comparing the strings does.
+pub(crate) const fn prefix_of(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut prefix = 0u64;
+    let mut index = 0;
+    while index < 8 {
+        prefix <<= 8;
+        if index < bytes.len() {
+            prefix |= bytes[index] as u64;
+        }
+        index += 1;
+    }
+    prefix
 }
 
 fn learn(name: &str) -> Known {
     Known {
         verdict: decide(name),
-        plain: name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+        plain: crate::logs::json::is_plain(name),
         leading: crate::logs::LEADING_KEYS
             .iter()
             .position(|key| *key == name)
             .map_or(u8::MAX, |position| position as u8),
+        prefix: prefix_of(name),
     }
 }
 
-/// What is known of a static field name, cached.
+/// A direct-mapped table of names: a name's slot is picked by its address
+/// and length, and a name that finds its slot taken by another is decided
+/// again and takes it (bounded by construction, no hashing of the text).
+const NAME_SLOTS: usize = 512;
+
+#[derive(Clone, Copy)]
+struct NameSlot {
+    /// The name's address and length; 0 for an empty slot (a `&str` is
+    /// never at address 0).
+    address: usize,
+    len: usize,
+    known: Known,
+}
+
+const EMPTY_NAME: NameSlot = NameSlot {
+    address: 0,
+    len: 0,
+    known: Known {
+        verdict: Verdict::Scrub,
+        plain: false,
+        leading: u8::MAX,
+        prefix: 0,
+    },
+};
+
+thread_local! {
+    static NAMES: RefCell<Vec<NameSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Fibonacci hashing of a word down to `bits` bits.
+#[inline]
+fn spread(word: u64, bits: u32) -> usize {
+    (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+}
+
+/// What is known of a static field name, cached per thread by the name's
+/// address: a `&'static str` never changes, so its address and length
+/// stand for its text.
+#[inline]
 pub(crate) fn of_static_name(name: &'static str) -> Known {
-    let key = (name.as_ptr() as usize, name.len());
-    CACHE
-        .try_with(|cache| {
-            if let Some(known) = cache.borrow().get(&key) {
-                return *known;
+    let (address, len) = (name.as_ptr() as usize, name.len());
+    let index = spread(
+        address as u64 ^ (len as u64).rotate_left(40),
+        NAME_SLOTS.trailing_zeros(),
+    );
+    NAMES
+        .try_with(|names| {
+            let mut names = names.borrow_mut();
+            if names.is_empty() {
+                names.resize(NAME_SLOTS, EMPTY_NAME);
+            }
+            let slot = &mut names[index];
+            if slot.address == address && slot.len == len {
+                return slot.known;
             }
             let known = learn(name);
-            let mut cache = cache.borrow_mut();
-            if cache.len() < CACHE_LIMIT {
-                cache.insert(key, known);
-            }
+            *slot = NameSlot {
+                address,
+                len,
+                known,
+            };
             known
         })
         // During thread teardown.
@@ -168,6 +229,79 @@ pub(crate) fn scrub_memo(text: &str) -> Cow<'_, str> {
     result
 }
 
+/// Clean texts kept with their JSON form, per thread (direct-mapped).
+const TEXT_SLOTS: usize = 256;
+
+/// A text `scrub` found clean, and that text as a JSON string.
+#[derive(Default)]
+struct TextSlot {
+    filled: bool,
+    text: Vec<u8>,
+    json: Vec<u8>,
+}
+
+thread_local! {
+    static RENDERED: RefCell<Vec<TextSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A text's slot, picked by its length and its first and last eight bytes
+/// (not its address: equal texts at different addresses share a slot).
+#[inline]
+fn text_slot(bytes: &[u8]) -> usize {
+    let n = bytes.len().min(8);
+    let mut head = [0u8; 8];
+    head[..n].copy_from_slice(&bytes[..n]);
+    let mut tail = [0u8; 8];
+    tail[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+    let word = u64::from_le_bytes(head)
+        ^ u64::from_le_bytes(tail).rotate_left(29)
+        ^ (bytes.len() as u64).rotate_left(52);
+    spread(word, TEXT_SLOTS.trailing_zeros())
+}
+
+/// Writes `scrub(text)` as a JSON string. A short text found clean is kept
+/// with its JSON form, so the next equal text (the same flow, function,
+/// module or message on every call) costs one comparison and one copy:
+/// `scrub` is a pure function of the text, so the answer cannot go stale.
+/// A text `scrub` changes is never kept.
+pub(crate) fn write_scrubbed_json(out: &mut Vec<u8>, text: &str) {
+    use crate::logs::json::write_str;
+    let bytes = text.as_bytes();
+    if bytes.len() > MEMO_TEXT_LIMIT {
+        return write_str(out, &scrub(text));
+    }
+    let index = text_slot(bytes);
+    let written = RENDERED.try_with(|slots| {
+        let Ok(mut slots) = slots.try_borrow_mut() else {
+            return false;
+        };
+        if slots.is_empty() {
+            slots.resize_with(TEXT_SLOTS, TextSlot::default);
+        }
+        let slot = &mut slots[index];
+        if slot.filled && slot.text == bytes {
+            out.extend_from_slice(&slot.json);
+            return true;
+        }
+        match scrub(text) {
+            Cow::Borrowed(clean) => {
+                slot.text.clear();
+                slot.text.extend_from_slice(clean.as_bytes());
+                slot.json.clear();
+                write_str(&mut slot.json, clean);
+                slot.filled = true;
+                out.extend_from_slice(&slot.json);
+            }
+            Cow::Owned(scrubbed) => write_str(out, &scrubbed),
+        }
+        true
+    });
+    if written != Ok(true) {
+        // During thread teardown.
+        write_str(out, &scrub(text));
+    }
+}
+
 /// `is_secret_name` for a name that is not known to be static (an
 /// OpenTelemetry attribute key), remembered by its text.
 pub(crate) fn is_secret_key(name: &str) -> bool {
@@ -227,6 +361,21 @@ mod tests {
         ] {
             for _ in 0..2 {
                 assert_eq!(scrub_memo(text), scrub(text), "{text}");
+            }
+        }
+        for text in [
+            "",
+            "call completed",
+            "call completed",
+            "Bearer abcdefghijklmnopqrstuvwxyz0123",
+            "card 4111 1111 1111 1111",
+            "quote \" here",
+            &"long clean text ".repeat(10),
+        ] {
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                write_scrubbed_json(&mut out, text);
+                assert_eq!(out, serde_json::to_vec(&scrub(text)).unwrap(), "{text}");
             }
         }
         for key in ["http.request.header.authorization", "flow", "password"] {

@@ -21,8 +21,9 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
 
-use super::fields::{Entry, FieldWriter, SpanFields, write_json_str};
-use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, RANK_ROOT_SPAN, push_copy};
+use super::fields::{Entry, FieldWriter, SpanFields, push_field};
+use super::json::write_str;
+use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, push_copy, span_rank};
 use crate::config::LogBufferConfig;
 
 /// Bytes held across every trace now.
@@ -201,7 +202,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let mut values = Vec::with_capacity(256);
         let mut entries = Vec::with_capacity(16);
         let mut root = None;
-        for (depth, span) in leaf.scope().from_root().enumerate() {
+        for (distance, span) in leaf.scope().enumerate() {
             if let Some(fields) = span.extensions().get::<SpanFields>() {
                 for entry in &fields.entries {
                     push_copy(
@@ -209,13 +210,11 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
                         &mut entries,
                         *entry,
                         &fields.buffer,
-                        RANK_ROOT_SPAN + depth as u32,
+                        span_rank(distance),
                     );
                 }
             }
-            if root.is_none() {
-                root = Some(span);
-            }
+            root = Some(span);
         }
         let Some(root) = root else { return };
         let mut text = String::new();
@@ -332,15 +331,13 @@ impl LogLayer {
                 entry.rank,
             );
         }
-        let start = values.len() as u32;
-        write_json_str(&mut values, &completion.timestamp);
-        entries.push(Entry::new(
+        push_field(
+            &mut values,
+            &mut entries,
             "timestamp",
-            crate::verdicts::of_static_name("timestamp"),
-            start,
-            values.len() as u32,
             RANK_METADATA,
-        ));
+            |out, _| write_str(out, &completion.timestamp),
+        );
         let mut text = String::new();
         let mut writer = FieldWriter {
             out: &mut values,
@@ -363,7 +360,7 @@ impl LogLayer {
             writer.static_str("return", ret);
         }
         writer.trusted_str("message", "call completed");
-        super::assemble(&values, &mut entries, line);
+        super::assemble(&values, &entries, line, &mut super::order::Plans::default());
     }
 }
 
