@@ -332,26 +332,27 @@ impl LogLayer {
                 writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
-            // From the leaf outwards (no collecting of the scope): the
-            // innermost span ranks highest, the root is the last one.
+            // From the leaf outwards, each span looked up once (no
+            // collecting of the scope): the innermost span ranks highest,
+            // the root is the last one.
+            copy_span_fields(values, entries, leaf, 0);
             let mut root = None;
-            for (distance, span) in leaf.scope().enumerate() {
-                if let Some(fields) = span.extensions().get::<SpanFields>() {
-                    for entry in &fields.entries {
-                        push_copy(values, entries, *entry, &fields.buffer, span_rank(distance));
-                    }
-                }
+            let mut next = leaf.parent();
+            let mut distance = 1;
+            while let Some(span) = next {
+                copy_span_fields(values, entries, &span, distance);
+                next = span.parent();
                 root = Some(span);
+                distance += 1;
             }
-            if let Some(root) = root {
-                if failed {
-                    buffer::mark_failed(&root);
-                }
-                if route == gate::Route::Buffer {
-                    assemble(values, entries, line, plans);
-                    buffer::hold_line(&root, line, trace_id);
-                    return;
-                }
+            let root = root.as_ref().unwrap_or(leaf);
+            if failed {
+                buffer::mark_failed(root);
+            }
+            if route == gate::Route::Buffer {
+                assemble(values, entries, line, plans);
+                buffer::hold_line(root, line, trace_id);
+                return;
             }
         }
         if route == gate::Route::Buffer {
@@ -412,6 +413,23 @@ fn assemble(values: &[u8], entries: &[Entry], line: &mut Vec<u8>, plans: &mut or
 /// highest.
 pub(crate) fn span_rank(distance: usize) -> u32 {
     RANK_IDS - 1 - distance.min(1 << 20) as u32
+}
+
+/// Copies a span's fragments into the line's buffer, ranked by its
+/// `distance` from the event's own span.
+fn copy_span_fields<S>(
+    values: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    distance: usize,
+) where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    if let Some(fields) = span.extensions().get::<SpanFields>() {
+        for entry in &fields.entries {
+            push_copy(values, entries, *entry, &fields.buffer, span_rank(distance));
+        }
+    }
 }
 
 /// Copies one fragment from `from` into the line's buffer.

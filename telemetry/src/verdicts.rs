@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use observe_runtime::names::is_secret_name;
 use observe_runtime::redact::scrub;
@@ -87,33 +88,70 @@ fn learn(name: &str) -> Known {
     }
 }
 
-/// A direct-mapped table of names: a name's slot is picked by its address
-/// and length, and a name that finds its slot taken by another is decided
-/// again and takes it (bounded by construction, no hashing of the text).
-const NAME_SLOTS: usize = 512;
-
-#[derive(Clone, Copy)]
-struct NameSlot {
-    /// The name's address and length; 0 for an empty slot (a `&str` is
-    /// never at address 0).
-    address: usize,
-    len: usize,
-    known: Known,
+/// The first eight bytes of `key` as [`prefix_of`] gives them, without the
+/// byte loop.
+#[inline]
+fn prefix_now(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut head = [0u8; 8];
+    let n = bytes.len().min(8);
+    head[..n].copy_from_slice(&bytes[..n]);
+    u64::from_be_bytes(head)
 }
 
-const EMPTY_NAME: NameSlot = NameSlot {
-    address: 0,
-    len: 0,
-    known: Known {
-        verdict: Verdict::Scrub,
-        plain: false,
-        leading: u8::MAX,
-        prefix: 0,
-    },
-};
+/// A direct-mapped table of names, shared by every thread: a name's slot
+/// is picked by its address, and holds its address, length and verdict
+/// packed in one atomic word (so a reader never sees half of another
+/// name's entry). A name that finds its slot taken by another is decided
+/// again and takes it: bounded by construction, no hashing of the text.
+const NAME_SLOTS: usize = 1024;
 
-thread_local! {
-    static NAMES: RefCell<Vec<NameSlot>> = const { RefCell::new(Vec::new()) };
+static NAMES: [AtomicU64; NAME_SLOTS] = [const { AtomicU64::new(0) }; NAME_SLOTS];
+
+/// Bits of a slot: the address (47), the length (10), the verdict (2),
+/// `plain` (1), the leading place (4, 15 for none). Names at addresses or
+/// of lengths beyond these are decided every time.
+const ADDRESS_BITS: u32 = 47;
+const LEN_BITS: u32 = 10;
+const NO_PLACE: u64 = 15;
+
+fn pack(address: usize, len: usize, known: Known) -> Option<u64> {
+    if address as u64 >= 1 << ADDRESS_BITS || len as u64 >= 1 << LEN_BITS {
+        return None;
+    }
+    let verdict = match known.verdict {
+        Verdict::Trusted => 0,
+        Verdict::Secret => 1,
+        Verdict::Scrub => 2,
+    };
+    let place = if known.leading == u8::MAX {
+        NO_PLACE
+    } else {
+        u64::from(known.leading)
+    };
+    Some(
+        address as u64
+            | (len as u64) << ADDRESS_BITS
+            | verdict << 57
+            | u64::from(known.plain) << 59
+            | place << 60,
+    )
+}
+
+fn unpack(word: u64, name: &str) -> Known {
+    Known {
+        verdict: match (word >> 57) & 3 {
+            0 => Verdict::Trusted,
+            1 => Verdict::Secret,
+            _ => Verdict::Scrub,
+        },
+        plain: (word >> 59) & 1 == 1,
+        leading: match word >> 60 {
+            NO_PLACE => u8::MAX,
+            place => place as u8,
+        },
+        prefix: prefix_now(name),
+    }
 }
 
 /// Fibonacci hashing of a word down to `bits` bits.
@@ -122,36 +160,23 @@ fn spread(word: u64, bits: u32) -> usize {
     (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
 }
 
-/// What is known of a static field name, cached per thread by the name's
-/// address: a `&'static str` never changes, so its address and length
-/// stand for its text.
+/// What is known of a static field name, cached by the name's address: a
+/// `&'static str` never changes, so its address and length stand for its
+/// text.
 #[inline]
 pub(crate) fn of_static_name(name: &'static str) -> Known {
     let (address, len) = (name.as_ptr() as usize, name.len());
-    let index = spread(
-        address as u64 ^ (len as u64).rotate_left(40),
-        NAME_SLOTS.trailing_zeros(),
-    );
-    NAMES
-        .try_with(|names| {
-            let mut names = names.borrow_mut();
-            if names.is_empty() {
-                names.resize(NAME_SLOTS, EMPTY_NAME);
-            }
-            let slot = &mut names[index];
-            if slot.address == address && slot.len == len {
-                return slot.known;
-            }
-            let known = learn(name);
-            *slot = NameSlot {
-                address,
-                len,
-                known,
-            };
-            known
-        })
-        // During thread teardown.
-        .unwrap_or_else(|_| learn(name))
+    let slot = &NAMES[spread(address as u64, NAME_SLOTS.trailing_zeros())];
+    let word = slot.load(Ordering::Relaxed);
+    let identity = (1u64 << (ADDRESS_BITS + LEN_BITS)) - 1;
+    if word != 0 && word & identity == address as u64 | (len as u64) << ADDRESS_BITS {
+        return unpack(word, name);
+    }
+    let known = learn(name);
+    if let Some(word) = pack(address, len, known) {
+        slot.store(word, Ordering::Relaxed);
+    }
+    known
 }
 
 /// The verdict on a static field name, cached.
@@ -350,6 +375,19 @@ mod tests {
         assert_eq!(of_static("user"), Verdict::Scrub);
         // Cached: the same answer the second time.
         assert_eq!(of_static("password"), Verdict::Secret);
+        for name in [
+            "timestamp",
+            "span_id",
+            "message",
+            "flow",
+            "x\"y",
+            "token",
+            "a_rather_long_name",
+        ] {
+            let learned = learn(name);
+            assert_eq!(of_static_name(name), learned, "{name}");
+            assert_eq!(of_static_name(name), learned, "{name}");
+        }
     }
 
     #[test]
