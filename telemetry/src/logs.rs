@@ -32,7 +32,7 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
 use crate::verdicts::{self, Verdict};
-use fields::{Entry, FieldWriter, SpanFields, push_field};
+use fields::{Entry, FieldWriter, SpanFields, push_field, push_known};
 use json::write_str;
 
 /// The keys written first, in this order, on every line.
@@ -47,6 +47,13 @@ pub(crate) const LEADING_KEYS: [&str; 9] = [
     "trace_id",
     "span_id",
 ];
+
+/// The keys the line's metadata is written under, known at compile time.
+const TIMESTAMP: verdicts::Known = verdicts::trusted_key("timestamp");
+const LEVEL: verdicts::Known = verdicts::trusted_key("level");
+const TARGET: verdicts::Known = verdicts::trusted_key("target");
+const TRACE_ID: verdicts::Known = verdicts::trusted_key("trace_id");
+const SPAN_ID: verdicts::Known = verdicts::trusted_key("span_id");
 
 /// Which source wins a key named by several (the highest rank): the
 /// service's identity, then the line's own metadata, then the event's
@@ -280,11 +287,18 @@ impl LogLayer {
         // A `log` record carries its own target and level.
         let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        push_field(values, entries, "timestamp", RANK_METADATA, |out, _| {
-            out.push(b'"');
-            clock.write_now(out, text);
-            out.push(b'"');
-        });
+        push_known(
+            values,
+            entries,
+            "timestamp",
+            TIMESTAMP,
+            RANK_METADATA,
+            |out, _| {
+                out.push(b'"');
+                clock.write_now(out, text);
+                out.push(b'"');
+            },
+        );
         let mut writer = FieldWriter {
             out: values,
             entries,
@@ -292,8 +306,8 @@ impl LogLayer {
             rank: RANK_METADATA,
             span: false,
         };
-        writer.trusted_str("level", meta.level().as_str());
-        writer.trusted_str("target", meta.target());
+        writer.fixed_str("level", LEVEL, meta.level().as_str());
+        writer.fixed_str("target", TARGET, meta.target());
         writer.rank = RANK_EVENT;
         let event_start = writer.entries.len();
         event.record(&mut writer);
@@ -454,6 +468,13 @@ impl FieldWriter<'_> {
         });
     }
 
+    /// A string the telemetry generated under one of its own keys.
+    fn fixed_str(&mut self, key: &'static str, known: verdicts::Known, value: &str) {
+        push_known(self.out, self.entries, key, known, self.rank, |out, _| {
+            write_str(out, value)
+        });
+    }
+
     /// A string the telemetry generated (never scrubbed).
     fn trusted_str(&mut self, key: &'static str, value: &str) {
         self.push(key, |out, _| write_str(out, value));
@@ -463,7 +484,12 @@ impl FieldWriter<'_> {
     /// digits (as the ids' `Display` writes them).
     fn trusted_hex<const N: usize>(&mut self, key: &'static str, bytes: &[u8; N]) {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.push(key, |out, _| {
+        let known = match key {
+            "trace_id" => TRACE_ID,
+            "span_id" => SPAN_ID,
+            _ => verdicts::of_static_name(key),
+        };
+        push_known(self.out, self.entries, key, known, self.rank, |out, _| {
             // At most 16 bytes (a trace id): 32 digits and the quotes.
             let mut text = [b'"'; 34];
             for (index, byte) in bytes.iter().enumerate().take(16) {

@@ -76,6 +76,42 @@ pub(crate) const fn prefix_of(key: &str) -> u64 {
     prefix
 }
 
+/// What is known of one of the keys the telemetry writes itself (one of
+/// [`TRUSTED_KEYS`], never scrubbed), worked out at compile time: what
+/// [`of_static_name`] answers for it, without the look-up.
+pub(crate) const fn trusted_key(key: &'static str) -> Known {
+    let leading_keys = crate::logs::LEADING_KEYS;
+    let mut leading = u8::MAX;
+    let mut index = 0;
+    while index < leading_keys.len() {
+        if const_eq(leading_keys[index], key) {
+            leading = index as u8;
+        }
+        index += 1;
+    }
+    Known {
+        verdict: Verdict::Trusted,
+        plain: true,
+        leading,
+        prefix: prefix_of(key),
+    }
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < a.len() {
+        if a[index] != b[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
+}
+
 fn learn(name: &str) -> Known {
     Known {
         verdict: decide(name),
@@ -92,11 +128,38 @@ fn learn(name: &str) -> Known {
 /// byte loop.
 #[inline]
 fn prefix_now(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let mut head = [0u8; 8];
-    let n = bytes.len().min(8);
-    head[..n].copy_from_slice(&bytes[..n]);
-    u64::from_be_bytes(head)
+    u64::from_be_bytes(head_of(key.as_bytes()))
+}
+
+/// The first eight bytes, zero-padded (a fixed-size load when there are
+/// eight, not a copy of a variable length).
+#[inline]
+fn head_of(bytes: &[u8]) -> [u8; 8] {
+    match bytes.first_chunk::<8>() {
+        Some(head) => *head,
+        None => {
+            let mut head = [0u8; 8];
+            for (slot, byte) in head.iter_mut().zip(bytes) {
+                *slot = *byte;
+            }
+            head
+        }
+    }
+}
+
+/// The last eight bytes, zero-padded in front.
+#[inline]
+fn tail_of(bytes: &[u8]) -> [u8; 8] {
+    match bytes.last_chunk::<8>() {
+        Some(tail) => *tail,
+        None => {
+            let mut tail = [0u8; 8];
+            for (slot, byte) in tail.iter_mut().rev().zip(bytes.iter().rev()) {
+                *slot = *byte;
+            }
+            tail
+        }
+    }
 }
 
 /// A direct-mapped table of names, shared by every thread: a name's slot
@@ -273,13 +336,8 @@ thread_local! {
 /// (not its address: equal texts at different addresses share a slot).
 #[inline]
 fn text_slot(bytes: &[u8]) -> usize {
-    let n = bytes.len().min(8);
-    let mut head = [0u8; 8];
-    head[..n].copy_from_slice(&bytes[..n]);
-    let mut tail = [0u8; 8];
-    tail[8 - n..].copy_from_slice(&bytes[bytes.len() - n..]);
-    let word = u64::from_le_bytes(head)
-        ^ u64::from_le_bytes(tail).rotate_left(29)
+    let word = u64::from_le_bytes(head_of(bytes))
+        ^ u64::from_le_bytes(tail_of(bytes)).rotate_left(29)
         ^ (bytes.len() as u64).rotate_left(52);
     spread(word, TEXT_SLOTS.trailing_zeros())
 }

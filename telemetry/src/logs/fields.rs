@@ -15,7 +15,7 @@ use observe_runtime::redact::{REDACTED, scrub};
 use tracing::field::{Field, Visit};
 
 use super::json::{self, write_key, write_str};
-use crate::verdicts::{self, Verdict, write_scrubbed_json};
+use crate::verdicts::{self, Known, Verdict, write_scrubbed_json};
 
 /// Where one field's fragment (`"key":value`) lies in its buffer, and how
 /// much it counts when several sources (the event, each enclosing span)
@@ -66,7 +66,26 @@ pub(crate) fn push_field(
     rank: u32,
     render: impl FnOnce(&mut Vec<u8>, Verdict),
 ) {
-    let known = verdicts::of_static_name(key);
+    push_known(
+        out,
+        entries,
+        key,
+        verdicts::of_static_name(key),
+        rank,
+        render,
+    );
+}
+
+/// [`push_field`] for a key whose [`Known`] the caller has.
+#[inline]
+pub(crate) fn push_known(
+    out: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    key: &'static str,
+    known: Known,
+    rank: u32,
+    render: impl FnOnce(&mut Vec<u8>, Verdict),
+) {
     let start = out.len();
     write_key(out, key, known.plain);
     let value_at = (out.len() - start) as u32;
