@@ -202,17 +202,24 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        // A trace's local root: settle its held lines (before its fields
-        // go back to the pool: settling may rebuild lines from them). A
-        // read first: most roots hold no buffer.
-        let buffer = (span.parent().is_none()
-            && span.extensions().get::<buffer::TraceBuffer>().is_some())
-        .then(|| span.extensions_mut().remove::<buffer::TraceBuffer>())
-        .flatten();
+        // One write lock for both: a trace's local root takes its held
+        // lines with it (settled below, once the lock is let go: settling
+        // writes lines, which may log), and the fields go back to the pool.
+        let is_root = span.parent().is_none();
+        let (buffer, fields) = {
+            let mut extensions = span.extensions_mut();
+            let buffer = if is_root {
+                extensions.remove::<buffer::TraceBuffer>()
+            } else {
+                None
+            };
+            (buffer, extensions.remove::<SpanFields>())
+        };
+        drop(span);
         if let Some(buffer) = buffer {
             self.settle_and_count(buffer);
         }
-        if let Some(fields) = span.extensions_mut().remove::<SpanFields>() {
+        if let Some(fields) = fields {
             fields::recycle(fields);
         }
     }

@@ -127,7 +127,7 @@ const FREE_LOG_BYTES: usize = 64 * 1024;
 #[derive(Debug, Default)]
 struct State {
     pending: ByKey<Pending>,
-    kept: VecDeque<RecordedTrace>,
+    kept: VecDeque<Kept>,
     /// Where each kept trace is: its sequence number, `kept_base` being
     /// the front's (so a late span or line finds its trace without a scan).
     kept_index: ByKey<u64>,
@@ -135,30 +135,55 @@ struct State {
     last_sweep: Option<Instant>,
     dropped: u64,
     free: Vec<Pending>,
+    /// Spans recorded since the clock was last read for a sweep.
+    since_sweep: u32,
 }
 
+/// The clock is read for a sweep once every this many finished spans (and
+/// on every read of the traces), not on each one.
+const SWEEP_EVERY: u32 = 16;
+
 impl State {
-    fn kept_mut(&mut self, key: Key) -> Option<&mut RecordedTrace> {
+    fn kept_mut(&mut self, key: Key) -> Option<&mut Kept> {
         let sequence = *self.kept_index.get(&key)?;
         let index = sequence.checked_sub(self.kept_base)?;
         self.kept.get_mut(usize::try_from(index).ok()?)
     }
 
-    fn push_kept(&mut self, key: Key, trace: RecordedTrace, capacity: usize) {
+    fn push_kept(&mut self, key: Key, trace: Kept, capacity: usize) {
         if self.kept.len() >= capacity
             && let Some(oldest) = self.kept.pop_front()
         {
             let sequence = self.kept_base;
             self.kept_base += 1;
-            if let Some(oldest_key) = parse_key(&oldest.trace_id)
-                && self.kept_index.get(&oldest_key) == Some(&sequence)
-            {
-                self.kept_index.remove(&oldest_key);
+            if self.kept_index.get(&oldest.key) == Some(&sequence) {
+                self.kept_index.remove(&oldest.key);
             }
         }
         self.kept_index
             .insert(key, self.kept_base + self.kept.len() as u64);
         self.kept.push_back(trace);
+    }
+}
+
+/// A kept trace: its spans as the SDK handed them over (already
+/// scrubbed) and its lines, converted to a [`RecordedTrace`] only when read
+/// (most kept traces are never looked at).
+#[derive(Debug)]
+struct Kept {
+    key: Key,
+    reason: KeepReason,
+    spans: Vec<SpanData>,
+    logs: Vec<String>,
+}
+
+impl Kept {
+    fn record(&self, default_service: &str) -> RecordedTrace {
+        let spans = self.spans.iter().map(SpanRecord::from_span_data).collect();
+        let mut trace = RecordedTrace::new(format!("{:032x}", self.key), spans, self.logs.clone());
+        trace.refresh(default_service);
+        trace.keep_reason = self.reason;
+        trace
     }
 }
 
@@ -349,7 +374,6 @@ impl FlightRecorder {
             // Stored whatever is decided later: redacted now, outside the lock.
             self.scrub(&mut span);
         }
-        let now = Instant::now();
         let mut state = self.state();
         if let Some(kept) = state.kept_mut(key) {
             // A late span of a trace already kept.
@@ -357,24 +381,31 @@ impl FlightRecorder {
                 if is_root {
                     self.scrub(&mut span);
                 }
-                kept.spans.push(SpanRecord::from_span_data(&span));
-                kept.refresh(&self.inner.default_service);
+                kept.spans.push(span);
             }
         } else if is_root {
             // The root ends the trace: decide before redacting the root,
             // which a dropped trace never stores.
             let pending = match state.pending.remove(&key) {
                 Some(pending) => pending,
-                None => state.new_pending(now),
+                // Settled at once: its times are never read, so the clock
+                // is not either.
+                None => {
+                    let stand_in = state.last_sweep.unwrap_or_else(Instant::now);
+                    state.new_pending(stand_in)
+                }
             };
             self.settle_pending(&mut state, key, pending, Some(span));
         } else {
-            let pending = self.pending_entry(&mut state, key, now);
+            let pending = self.pending_entry(&mut state, key, Instant::now());
             if pending.spans.len() < config.max_spans_per_trace {
                 pending.spans.push(span);
             }
         }
-        self.sweep(&mut state, false, now);
+        state.since_sweep += 1;
+        if state.since_sweep >= SWEEP_EVERY {
+            self.sweep(&mut state, false, Instant::now());
+        }
     }
 
     /// Settles the traces that have been quiet for the grace period (all
@@ -388,6 +419,7 @@ impl FlightRecorder {
             return;
         }
         state.last_sweep = Some(now);
+        state.since_sweep = 0;
         let grace = self.inner.config.grace;
         let quiet: Vec<Key> = state
             .pending
@@ -434,20 +466,20 @@ impl FlightRecorder {
             state.recycle(pending);
             return;
         };
-        let mut spans: Vec<SpanRecord> = pending
-            .spans
-            .iter()
-            .map(SpanRecord::from_span_data)
-            .collect();
-        if let Some(root) = &mut root
+        let mut pending = pending;
+        let mut spans = std::mem::take(&mut pending.spans);
+        if let Some(mut root) = root.take()
             && spans.len() < self.inner.config.max_spans_per_trace
         {
-            self.scrub(root);
-            spans.push(SpanRecord::from_span_data(root));
+            self.scrub(&mut root);
+            spans.push(root);
         }
-        let mut trace = RecordedTrace::new(format!("{key:032x}"), spans, pending.logs());
-        trace.refresh(&self.inner.default_service);
-        trace.keep_reason = reason;
+        let trace = Kept {
+            key,
+            reason,
+            spans,
+            logs: pending.logs(),
+        };
         state.push_kept(key, trace, self.inner.config.capacity);
         state.recycle(pending);
     }
@@ -462,7 +494,8 @@ impl FlightRecorder {
     pub fn traces(&self) -> Vec<RecordedTrace> {
         let mut state = self.state();
         self.sweep(&mut state, false, Instant::now());
-        state.kept.iter().cloned().collect()
+        let service = &self.inner.default_service;
+        state.kept.iter().map(|kept| kept.record(service)).collect()
     }
 
     /// The `limit` slowest kept traces, slowest first.
@@ -493,7 +526,10 @@ impl FlightRecorder {
     /// Whether the trace with this id is kept (a cheap index look-up: the
     /// metrics recorder asks it before showing an exemplar).
     pub fn is_kept(&self, trace_id: u128) -> bool {
-        self.state().kept_index.contains_key(&trace_id)
+        let mut state = self.state();
+        // A quiet trace whose root is elsewhere may be due to settle.
+        self.sweep(&mut state, false, Instant::now());
+        state.kept_index.contains_key(&trace_id)
     }
 
     /// How many settled traces were not kept.

@@ -173,10 +173,31 @@ where
     }
 }
 
+/// Whether the call is its own trace's root and nothing in it failed (most
+/// sampled-out calls): its line would be dropped when the root closes, now,
+/// so it is not copied. Decided before the trace ids are looked up.
+fn own_root_and_fine(id: &tracing::span::Id) -> bool {
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return false;
+        };
+        registry.span(id).is_some_and(|leaf| {
+            leaf.parent().is_none()
+                && !leaf
+                    .extensions()
+                    .get::<TraceBuffer>()
+                    .is_some_and(|buffer| buffer.failed)
+        })
+    })
+}
+
 /// The runtime's hook for completion lines `sample` dropped.
 fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
     let Some(limits) = LIMITS.get() else { return };
     let Some(id) = dropped.span.id() else { return };
+    if own_root_and_fine(&id) {
+        return;
+    }
     tracing::dispatcher::get_default(|dispatch| {
         let ids = tracing_opentelemetry::get_otel_context(&id, dispatch).map(|cx| {
             let span = cx.span();
