@@ -6,7 +6,9 @@
 //! buffer, takes its enclosing spans' fragments (the innermost span wins a
 //! key, as the flattened span list of json-subscriber did), the trace and
 //! span ids from the OpenTelemetry layer and the service's identity, and
-//! writes the line with the leading keys first and the rest in key order.
+//! writes the line with the leading keys first and the rest in key order
+//! (an order worked out once per sequence of keys, see `order`). Each
+//! fragment is `"key":value`, written with `json`.
 //! The finished line goes to the flight recorder (when it belongs to a
 //! trace) and to the writer. Nothing is parsed back; the hot path does not
 //! allocate once the buffers have grown.

@@ -1,13 +1,14 @@
-//! The redaction rules' answers, remembered per thread.
+//! The redaction rules' answers, remembered.
 //!
 //! `is_secret_name` lowercases a name and scans its lists, and `scrub` runs
 //! it on every word of a text; both are pure functions, called with the
 //! same few inputs on every line and span. Field names are `&'static str`,
-//! so their verdict is cached keyed by the name's address and length;
-//! OpenTelemetry keys by their text; and short texts `scrub` found clean
-//! are remembered so the next identical value is not scanned again. The
-//! rules themselves stay in `observe_attr::names` and
-//! `observe_runtime::redact`.
+//! so their verdict is kept in one table shared by every thread, keyed by
+//! the name's address and length; OpenTelemetry keys are remembered by
+//! their text; short texts `scrub` found clean are remembered per thread
+//! (for spans, as a set; for log lines, with their JSON form, so the next
+//! equal value costs one comparison and one copy). The rules themselves
+//! stay in `observe_attr::names` and `observe_runtime::redact`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
