@@ -57,6 +57,18 @@ const TARGET: verdicts::Known = verdicts::trusted_key("target");
 const TRACE_ID: verdicts::Known = verdicts::trusted_key("trace_id");
 const SPAN_ID: verdicts::Known = verdicts::trusted_key("span_id");
 
+/// Each byte's two lowercase hex digits (as the ids' `Display` writes them).
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [HEX[byte >> 4], HEX[byte & 0xf]];
+        byte += 1;
+    }
+    pairs
+};
+
 /// Which source wins a key named by several (the highest rank): the
 /// service's identity, then the line's own metadata, then the event's
 /// fields, then the spans from the root inwards, then the trace ids.
@@ -289,9 +301,13 @@ impl LogLayer {
         } = scratch;
         values.clear();
         entries.clear();
-        for entry in &self.identity_entries {
-            push_copy(values, entries, *entry, &self.identity, entry.rank);
-        }
+        copy_all(
+            values,
+            entries,
+            &self.identity,
+            &self.identity_entries,
+            None,
+        );
 
         // A `log` record carries its own target and level.
         let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
@@ -449,10 +465,34 @@ fn copy_span_fields<S>(
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
     if let Some(fields) = span.extensions().get::<SpanFields>() {
-        for entry in &fields.entries {
-            push_copy(values, entries, *entry, &fields.buffer, span_rank(distance));
-        }
+        copy_all(
+            values,
+            entries,
+            &fields.buffer,
+            &fields.entries,
+            Some(span_rank(distance)),
+        );
     }
+}
+
+/// Copies a whole buffer of fragments into the line's buffer in one go
+/// (bytes no entry points at any more included: `SpanFields` keeps them
+/// few), with its entries moved along and ranked `rank` (or as they are).
+fn copy_all(
+    values: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    from: &[u8],
+    from_entries: &[Entry],
+    rank: Option<u32>,
+) {
+    let base = values.len() as u32;
+    values.extend_from_slice(from);
+    entries.extend(from_entries.iter().map(|entry| Entry {
+        start: entry.start + base,
+        end: entry.end + base,
+        rank: rank.unwrap_or(entry.rank),
+        ..*entry
+    }));
 }
 
 /// Copies one fragment from `from` into the line's buffer.
@@ -492,7 +532,6 @@ impl FieldWriter<'_> {
     /// An id the telemetry generated, as a JSON string of lowercase hex
     /// digits (as the ids' `Display` writes them).
     fn trusted_hex<const N: usize>(&mut self, key: &'static str, bytes: &[u8; N]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let known = match key {
             "trace_id" => TRACE_ID,
             "span_id" => SPAN_ID,
@@ -500,12 +539,12 @@ impl FieldWriter<'_> {
         };
         push_known(self.out, self.entries, key, known, self.rank, |out, _| {
             // At most 16 bytes (a trace id): 32 digits and the quotes.
+            let bytes = &bytes[..N.min(16)];
             let mut text = [b'"'; 34];
-            for (index, byte) in bytes.iter().enumerate().take(16) {
-                text[1 + 2 * index] = HEX[usize::from(byte >> 4)];
-                text[2 + 2 * index] = HEX[usize::from(byte & 0xf)];
+            for (digits, byte) in text[1..].chunks_exact_mut(2).zip(bytes) {
+                digits.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
             }
-            let len = 2 * N.min(16) + 2;
+            let len = 2 * bytes.len() + 2;
             text[len - 1] = b'"';
             out.extend_from_slice(&text[..len]);
         });
@@ -616,6 +655,29 @@ mod tests {
             }
         }
         assert!(!clock.prefix.is_empty(), "the second's prefix is kept");
+    }
+
+    #[test]
+    fn ids_are_written_as_their_display() {
+        use opentelemetry::trace::{SpanId, TraceId};
+        let trace =
+            TraceId::from_bytes(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128.to_be_bytes());
+        let span = SpanId::from_bytes(0x00ff_10a0_0000_0001u64.to_be_bytes());
+        let (mut out, mut entries, mut text) = (Vec::new(), Vec::new(), String::new());
+        let mut writer = FieldWriter {
+            out: &mut out,
+            entries: &mut entries,
+            text: &mut text,
+            rank: RANK_IDS,
+            span: false,
+        };
+        writer.trusted_hex("trace_id", &trace.to_bytes());
+        writer.trusted_hex("span_id", &span.to_bytes());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(r#""trace_id":"{trace}""span_id":"{span}""#)
+        );
+        assert_eq!(entries[1].leading, 8);
     }
 
     #[test]
