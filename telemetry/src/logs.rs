@@ -442,7 +442,7 @@ fn assemble(values: &[u8], entries: &[Entry], line: &mut Vec<u8>, plans: &mut or
         if index > 0 {
             line.push(b',');
         }
-        line.extend_from_slice(entries[usize::from(entry)].bytes(values));
+        line.extend_from_slice(entries[entry as usize].bytes(values));
     }
     line.push(b'}');
 }

@@ -523,8 +523,9 @@ impl FlightRecorder {
             .find(|trace| trace.trace_id == trace_id)
     }
 
-    /// Whether the trace with this id is kept (a cheap index look-up: the
-    /// metrics recorder asks it before showing an exemplar).
+    /// Whether the trace with this id is kept (an index look-up, after
+    /// settling the quiet traces if a sweep is due: the metrics recorder
+    /// asks it before showing an exemplar).
     pub fn is_kept(&self, trace_id: u128) -> bool {
         let mut state = self.state();
         // A quiet trace whose root is elsewhere may be due to settle.
@@ -534,7 +535,9 @@ impl FlightRecorder {
 
     /// How many settled traces were not kept.
     pub fn dropped(&self) -> u64 {
-        self.state().dropped
+        let mut state = self.state();
+        self.sweep(&mut state, false, Instant::now());
+        state.dropped
     }
 
     /// The `/debug/traces` document: the slowest and the failing traces.

@@ -32,7 +32,7 @@ fn signature(entry: &Entry) -> Signature {
 struct Plan {
     signature: Vec<Signature>,
     /// Indices into the entries, in the order they are written.
-    order: Vec<u16>,
+    order: Vec<u32>,
 }
 
 /// The orders kept for the sequences seen on this thread.
@@ -40,13 +40,13 @@ struct Plan {
 pub(crate) struct Plans {
     slots: Vec<Plan>,
     /// Room for sorting a new sequence.
-    scratch: Vec<u16>,
+    scratch: Vec<u32>,
 }
 
 impl Plans {
     /// The order to write `entries` in: indices into `entries`, one per
     /// key.
-    pub(crate) fn order(&mut self, entries: &[Entry]) -> &[u16] {
+    pub(crate) fn order(&mut self, entries: &[Entry]) -> &[u32] {
         if self.slots.is_empty() {
             self.slots.resize_with(SLOTS, Plan::default);
         }
@@ -74,26 +74,26 @@ impl Plans {
 /// Works the order out: the leading keys take their slots (the highest
 /// rank winning, the first on a tie); the rest are sorted by key and rank,
 /// and the last (highest rank) of each key is kept.
-fn work_out(entries: &[Entry], order: &mut Vec<u16>, rest: &mut Vec<u16>) {
-    let mut leading: [Option<u16>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
+fn work_out(entries: &[Entry], order: &mut Vec<u32>, rest: &mut Vec<u32>) {
+    let mut leading: [Option<u32>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
     rest.clear();
     for (index, entry) in entries.iter().enumerate() {
-        let index = index as u16;
+        let index = index as u32;
         match leading.get_mut(usize::from(entry.leading)) {
             Some(slot) => {
-                if slot.is_none_or(|held| entries[usize::from(held)].rank < entry.rank) {
+                if slot.is_none_or(|held| entries[held as usize].rank < entry.rank) {
                     *slot = Some(index);
                 }
             }
             None => rest.push(index),
         }
     }
-    rest.sort_by(|a, b| Entry::order(&entries[usize::from(*a)], &entries[usize::from(*b)]));
+    rest.sort_by(|a, b| Entry::order(&entries[*a as usize], &entries[*b as usize]));
     order.clear();
     order.extend(leading.iter().flatten());
     for (at, &index) in rest.iter().enumerate() {
-        let next = rest.get(at + 1).map(|&next| entries[usize::from(next)].key);
-        if next != Some(entries[usize::from(index)].key) {
+        let next = rest.get(at + 1).map(|&next| entries[next as usize].key);
+        if next != Some(entries[index as usize].key) {
             order.push(index);
         }
     }
@@ -117,11 +117,11 @@ mod tests {
         }
     }
 
-    fn keys(entries: &[Entry], order: &[u16]) -> Vec<(&'static str, u32)> {
+    fn keys(entries: &[Entry], order: &[u32]) -> Vec<(&'static str, u32)> {
         order
             .iter()
             .map(|&index| {
-                let entry = entries[usize::from(index)];
+                let entry = entries[index as usize];
                 (entry.key, entry.rank)
             })
             .collect()
