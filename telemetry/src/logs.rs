@@ -18,6 +18,7 @@ mod fields;
 pub(crate) mod gate;
 pub(crate) mod json;
 mod order;
+mod template;
 
 use std::cell::RefCell;
 
@@ -192,8 +193,7 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut fields = fields::pooled();
-        with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
-        fields::set_span_name(&mut fields, attrs.metadata().name());
+        with_text(|text| template::record_new_span(&mut fields, text, attrs));
         span.extensions_mut().insert(fields);
     }
 

@@ -172,7 +172,7 @@ pub(crate) fn recycle(mut fields: SpanFields) {
     });
 }
 
-fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
+pub(super) fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
     match verdict {
         Verdict::Trusted => write_str(out, text),
         Verdict::Secret => write_str(out, REDACTED),
@@ -180,9 +180,28 @@ fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
     }
 }
 
+/// A float: a secret-named one as `[REDACTED]` when finite; a float is
+/// never a card number; NaN and infinities are `null` (as serde_json
+/// writes them).
+pub(super) fn write_f64(out: &mut Vec<u8>, verdict: Verdict, value: f64) {
+    if verdict == Verdict::Secret && value.is_finite() {
+        write_str(out, REDACTED);
+    } else {
+        let _ = serde_json::to_writer(&mut *out, &value);
+    }
+}
+
+pub(super) fn write_bool(out: &mut Vec<u8>, verdict: Verdict, value: bool) {
+    if verdict == Verdict::Secret {
+        write_str(out, REDACTED);
+    } else {
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+}
+
 /// An integer, written by `write`; 13 or more characters (sign included)
 /// may be a card number, and go through `scrub`.
-fn write_integer(out: &mut Vec<u8>, verdict: Verdict, write: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn write_integer(out: &mut Vec<u8>, verdict: Verdict, write: impl FnOnce(&mut Vec<u8>)) {
     if verdict == Verdict::Secret {
         return write_str(out, REDACTED);
     }
@@ -226,12 +245,7 @@ impl FieldWriter<'_> {
 impl Visit for FieldWriter<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.field(field.name(), |out, verdict, _| {
-            if verdict == Verdict::Secret && value.is_finite() {
-                write_str(out, REDACTED);
-            } else {
-                // A float is never a card number; NaN and infinities are null.
-                let _ = serde_json::to_writer(&mut *out, &value);
-            }
+            write_f64(out, verdict, value)
         });
     }
 
@@ -249,11 +263,7 @@ impl Visit for FieldWriter<'_> {
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.field(field.name(), |out, verdict, _| {
-            if verdict == Verdict::Secret {
-                write_str(out, REDACTED);
-            } else {
-                out.extend_from_slice(if value { b"true" } else { b"false" });
-            }
+            write_bool(out, verdict, value)
         });
     }
 
@@ -313,6 +323,22 @@ pub(crate) fn record_span(
         }
     }
     fields.compact();
+}
+
+/// Sets a span's `name` field to an already rendered `name` fragment (see
+/// [`set_span_name`]).
+pub(super) fn replace_name(fields: &mut SpanFields, entry: Entry, fragment: &[u8]) {
+    if let Some(old) = fields.entries.iter().position(|e| e.key == "name") {
+        let old = fields.entries.remove(old);
+        fields.dead += (old.end - old.start) as usize;
+    }
+    let start = fields.buffer.len() as u32;
+    fields.buffer.extend_from_slice(fragment);
+    fields.entries.push(Entry {
+        start,
+        end: start + (entry.end - entry.start),
+        ..entry
+    });
 }
 
 /// Sets a span's `name` field to the span's name, as json-subscriber did
