@@ -109,15 +109,17 @@ struct Reusing<'a> {
 }
 
 impl Reusing<'_> {
-    /// Copies field `index`'s kept fragment if it was kept for this text.
-    fn reuse(&mut self, index: usize, text: &[u8]) -> bool {
+    /// Copies field `index`'s kept fragment if it was kept for this key
+    /// and text.
+    fn reuse(&mut self, index: usize, key: &'static str, text: &[u8]) -> bool {
         let Some(kept) = self.kept.get(index) else {
             return false;
         };
         let Some(entry) = kept.entry else {
             return false;
         };
-        if !kept.secret && kept.text.as_slice() != text {
+        // The same call site has the same key at an index; checked anyway.
+        if !std::ptr::eq(entry.key, key) || (!kept.secret && kept.text.as_slice() != text) {
             return false;
         }
         let start = self.out.len() as u32;
@@ -208,7 +210,7 @@ impl Visit for Reusing<'_> {
 
     fn record_str(&mut self, field: &Field, value: &str) {
         let index = field.index();
-        if !self.reuse(index, value.as_bytes()) {
+        if !self.reuse(index, field.name(), value.as_bytes()) {
             self.render(index, field.name(), value);
         }
     }
@@ -218,7 +220,7 @@ impl Visit for Reusing<'_> {
         // A span's `Debug` field drops a `r#` prefix (as json-subscriber did).
         let name = field.name();
         let key = name.strip_prefix("r#").unwrap_or(name);
-        if self.kept_secret(index) && self.reuse(index, &[]) {
+        if self.kept_secret(index) && self.reuse(index, key, &[]) {
             return;
         }
         if verdicts::of_static_name(key).verdict == Verdict::Secret {
@@ -228,7 +230,7 @@ impl Visit for Reusing<'_> {
         let mut text = std::mem::take(self.text);
         text.clear();
         let _ = write!(text, "{value:?}");
-        if !self.reuse(index, text.as_bytes()) {
+        if !self.reuse(index, key, text.as_bytes()) {
             self.render(index, key, &text);
         }
         *self.text = text;
