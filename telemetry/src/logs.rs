@@ -194,6 +194,9 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut fields = fields::pooled();
         with_text(|text| template::record_new_span(&mut fields, text, attrs));
+        if span.parent().is_none() {
+            buffer::note_root(id);
+        }
         span.extensions_mut().insert(fields);
     }
 

@@ -87,7 +87,25 @@ pub(crate) struct TraceBuffer {
 impl Drop for TraceBuffer {
     fn drop(&mut self) {
         TOTAL_BYTES.fetch_sub(self.bytes, Ordering::Relaxed);
+        if self.failed {
+            FAILED_TRACES.fetch_sub(1, Ordering::Release);
+        }
     }
+}
+
+/// Traces marked failed whose root is still open, across all threads.
+static FAILED_TRACES: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The id of the last root span the log output saw open on this thread
+    /// (0: none). Span ids carry their slot's generation, so an open span
+    /// with this id is that root.
+    static LAST_ROOT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes a root span just opened on this thread (see [`hold_sampled_out`]).
+pub(crate) fn note_root(id: &tracing::span::Id) {
+    LAST_ROOT.with(|last| last.set(id.into_u64()));
 }
 
 impl TraceBuffer {
@@ -158,18 +176,14 @@ where
         return;
     }
     let mut extensions = root.extensions_mut();
-    match extensions.get_mut::<TraceBuffer>() {
-        Some(buffer) => buffer.failed = true,
-        None => {
-            extensions.insert(TraceBuffer {
-                lines: VecDeque::new(),
-                bytes: 0,
-                lost: 0,
-                held: 0,
-                failed: true,
-                trace_id: None,
-            });
-        }
+    if extensions.get_mut::<TraceBuffer>().is_none() {
+        extensions.insert(TraceBuffer::default());
+    }
+    if let Some(buffer) = extensions.get_mut::<TraceBuffer>()
+        && !buffer.failed
+    {
+        buffer.failed = true;
+        FAILED_TRACES.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -195,6 +209,12 @@ fn own_root_and_fine(id: &tracing::span::Id) -> bool {
 fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
     let Some(limits) = LIMITS.get() else { return };
     let Some(id) = dropped.span.id() else { return };
+    // The common case first, without a look-up: the call is the root this
+    // thread opened last, and no trace anywhere has failed.
+    let last_root = LAST_ROOT.try_with(std::cell::Cell::get).unwrap_or(0);
+    if last_root == id.into_u64() && FAILED_TRACES.load(Ordering::Acquire) == 0 {
+        return;
+    }
     if own_root_and_fine(&id) {
         return;
     }
