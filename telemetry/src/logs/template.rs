@@ -1,12 +1,14 @@
 //! A new span's fields, rendered once per call site and value, per thread.
 //!
 //! The spans of one call site carry the same fields and mostly the same
-//! values (the flow, the function, the module, the labels). The last span
-//! of each call site leaves behind, per field, the value it had and the
-//! fragment it was rendered to; the next span of that call site copies the
-//! fragment when its value is the same, and renders (and leaves behind)
-//! only the values that changed. Rendering is a pure function of the key
-//! and the value, so a copied fragment is what rendering would write.
+//! texts (the flow, the function, the module, the labels). The last span
+//! of each call site leaves behind, per text field (`str` or `Debug`), the
+//! text it had and the fragment it was rendered to; the next span of that
+//! call site copies the fragment when its text is the same, and renders
+//! (and leaves behind) only the texts that changed. Rendering is a pure
+//! function of the key and the text, so a copied fragment is what
+//! rendering would write. Numbers and booleans are cheap to render and
+//! are rendered every time.
 //!
 //! Only what the line shows anyway is kept: a value kept with its fragment
 //! is one that was written as it is (nothing redacted); a secret-named
