@@ -7,6 +7,8 @@
 //! when the logs are quieter (`RUST_LOG=warn`). More verbose spans follow
 //! `RUST_LOG`.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tracing::Level;
 use tracing::metadata::LevelFilter;
 use tracing::subscriber::Interest;
@@ -15,9 +17,18 @@ use tracing_subscriber::layer::{Context, Filter};
 
 /// Wraps the `RUST_LOG` filter `inner` with an INFO floor for spans (and
 /// for events too, with `events_too`, for the trace output).
+///
+/// `inner` (an `EnvFilter`) follows a span through its life only when it
+/// was shown the span's call site (a span-scoped directive may match it).
+/// The call sites of spans at INFO and above never reach it (the floor
+/// answers for them), so until a more verbose span's call site does, the
+/// span callbacks (`on_enter`, `on_exit`, …) would only look the span up in
+/// `inner` and find nothing: they are not passed on.
 pub(crate) struct InfoFloor<F> {
     inner: F,
     events_too: bool,
+    /// A span's call site was passed to `inner` (never reset).
+    inner_sees_spans: AtomicBool,
 }
 
 impl<F> InfoFloor<F> {
@@ -26,6 +37,7 @@ impl<F> InfoFloor<F> {
         InfoFloor {
             inner,
             events_too: false,
+            inner_sees_spans: AtomicBool::new(false),
         }
     }
 
@@ -34,11 +46,17 @@ impl<F> InfoFloor<F> {
         InfoFloor {
             inner,
             events_too: true,
+            inner_sees_spans: AtomicBool::new(false),
         }
     }
 
     fn floor(&self, meta: &Metadata<'_>) -> bool {
         (meta.is_span() || self.events_too) && *meta.level() <= Level::INFO
+    }
+
+    /// Whether `inner` may follow spans (see the type's documentation).
+    fn follows_spans(&self) -> bool {
+        self.inner_sees_spans.load(Ordering::Acquire)
     }
 }
 
@@ -51,6 +69,10 @@ impl<S, F: Filter<S>> Filter<S> for InfoFloor<F> {
         if self.floor(meta) {
             Interest::always()
         } else {
+            if meta.is_span() {
+                // Before `inner` sees it: from now on it may follow spans.
+                self.inner_sees_spans.store(true, Ordering::Release);
+            }
             self.inner.callsite_enabled(meta)
         }
     }
@@ -66,22 +88,79 @@ impl<S, F: Filter<S>> Filter<S> for InfoFloor<F> {
     }
 
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_new_span(attrs, id, ctx);
+        if self.follows_spans() {
+            self.inner.on_new_span(attrs, id, ctx);
+        }
     }
 
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        self.inner.on_record(id, values, ctx);
+        if self.follows_spans() {
+            self.inner.on_record(id, values, ctx);
+        }
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_enter(id, ctx);
+        if self.follows_spans() {
+            self.inner.on_enter(id, ctx);
+        }
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.inner.on_exit(id, ctx);
+        if self.follows_spans() {
+            self.inner.on_exit(id, ctx);
+        }
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        self.inner.on_close(id, ctx);
+        if self.follows_spans() {
+            self.inner.on_close(id, ctx);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::{Subscriber, debug, debug_span, info_span};
+    use tracing_subscriber::layer::{Context, SubscriberExt};
+    use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+    use super::InfoFloor;
+
+    /// The messages of the events that got through.
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    struct Message(String);
+
+    impl Visit for Message {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}");
+            }
+        }
+    }
+
+    impl<S: Subscriber> Layer<S> for Capture {
+        fn on_event(&self, event: &tracing::Event<'_>, _: Context<'_, S>) {
+            let mut message = Message(String::new());
+            event.record(&mut message);
+            self.0.lock().unwrap().push(message.0);
+        }
+    }
+
+    #[test]
+    fn span_scoped_directives_still_follow_verbose_spans() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let floor = InfoFloor::spans(EnvFilter::new("info,[scoped]=debug"));
+        let subscriber = Registry::default().with(Capture(seen.clone()).with_filter(floor));
+        tracing::subscriber::with_default(subscriber, || {
+            debug!("outside");
+            info_span!("plain").in_scope(|| debug!("in an info span"));
+            debug_span!("scoped").in_scope(|| debug!("in the scoped span"));
+            debug!("after");
+        });
+        assert_eq!(*seen.lock().unwrap(), vec!["in the scoped span".to_owned()]);
     }
 }

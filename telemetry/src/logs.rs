@@ -6,7 +6,9 @@
 //! buffer, takes its enclosing spans' fragments (the innermost span wins a
 //! key, as the flattened span list of json-subscriber did), the trace and
 //! span ids from the OpenTelemetry layer and the service's identity, and
-//! writes the line with the leading keys first and the rest in key order.
+//! writes the line with the leading keys first and the rest in key order
+//! (an order worked out once per sequence of keys, see `order`). Each
+//! fragment is `"key":value`, written with `json`.
 //! The finished line goes to the flight recorder (when it belongs to a
 //! trace) and to the writer. Nothing is parsed back; the hot path does not
 //! allocate once the buffers have grown.
@@ -14,6 +16,9 @@
 pub(crate) mod buffer;
 mod fields;
 pub(crate) mod gate;
+pub(crate) mod json;
+mod order;
+mod template;
 
 use std::cell::RefCell;
 
@@ -29,7 +34,8 @@ use tracing_subscriber::registry::LookupSpan;
 use crate::config::{LogFormat, LogWriter};
 use crate::flight_recorder::FlightRecorder;
 use crate::verdicts::{self, Verdict};
-use fields::{Entry, FieldWriter, SpanFields, write_json_key, write_json_str};
+use fields::{Entry, FieldWriter, SpanFields, push_field, push_known};
+use json::write_str;
 
 /// The keys written first, in this order, on every line.
 pub(crate) const LEADING_KEYS: [&str; 9] = [
@@ -44,13 +50,31 @@ pub(crate) const LEADING_KEYS: [&str; 9] = [
     "span_id",
 ];
 
+/// The keys the line's metadata is written under, known at compile time.
+const TIMESTAMP: verdicts::Known = verdicts::trusted_key("timestamp");
+const LEVEL: verdicts::Known = verdicts::trusted_key("level");
+const TARGET: verdicts::Known = verdicts::trusted_key("target");
+const TRACE_ID: verdicts::Known = verdicts::trusted_key("trace_id");
+const SPAN_ID: verdicts::Known = verdicts::trusted_key("span_id");
+
+/// Each byte's two lowercase hex digits (as the ids' `Display` writes them).
+static HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        pairs[byte] = [HEX[byte >> 4], HEX[byte & 0xf]];
+        byte += 1;
+    }
+    pairs
+};
+
 /// Which source wins a key named by several (the highest rank): the
 /// service's identity, then the line's own metadata, then the event's
 /// fields, then the spans from the root inwards, then the trace ids.
 const RANK_IDENTITY: u32 = 0;
 const RANK_METADATA: u32 = 1;
 const RANK_EVENT: u32 = 2;
-const RANK_ROOT_SPAN: u32 = 3;
 const RANK_IDS: u32 = u32::MAX;
 
 /// Where lines go, and the service's identity written on each.
@@ -108,6 +132,7 @@ struct Scratch {
     text: String,
     line: Vec<u8>,
     clock: Clock,
+    plans: order::Plans,
 }
 
 /// The RFC 3339 timestamp of tracing-subscriber's `SystemTime`
@@ -167,8 +192,10 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let mut fields = fields::pooled();
-        with_text(|text| fields::record_span(&mut fields, text, &|v| attrs.record(v)));
-        fields::set_span_name(&mut fields, attrs.metadata().name());
+        with_text(|text| template::record_new_span(&mut fields, text, attrs));
+        if span.parent().is_none() {
+            buffer::note_root(id);
+        }
         span.extensions_mut().insert(fields);
     }
 
@@ -191,17 +218,24 @@ where
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
-        // A trace's local root: settle its held lines (before its fields
-        // go back to the pool: settling may rebuild lines from them). A
-        // read first: most roots hold no buffer.
-        let buffer = (span.parent().is_none()
-            && span.extensions().get::<buffer::TraceBuffer>().is_some())
-        .then(|| span.extensions_mut().remove::<buffer::TraceBuffer>())
-        .flatten();
+        // One write lock for both: a trace's local root takes its held
+        // lines with it (settled below, once the lock is let go: settling
+        // writes lines, which may log), and the fields go back to the pool.
+        let is_root = span.parent().is_none();
+        let (buffer, fields) = {
+            let mut extensions = span.extensions_mut();
+            let buffer = if is_root {
+                extensions.remove::<buffer::TraceBuffer>()
+            } else {
+                None
+            };
+            (buffer, extensions.remove::<SpanFields>())
+        };
+        drop(span);
         if let Some(buffer) = buffer {
             self.settle_and_count(buffer);
         }
-        if let Some(fields) = span.extensions_mut().remove::<SpanFields>() {
+        if let Some(fields) = fields {
             fields::recycle(fields);
         }
     }
@@ -265,27 +299,33 @@ impl LogLayer {
             text,
             line,
             clock,
+            plans,
         } = scratch;
         values.clear();
         entries.clear();
-        for entry in &self.identity_entries {
-            push_copy(values, entries, *entry, &self.identity, entry.rank);
-        }
+        copy_all(
+            values,
+            entries,
+            &self.identity,
+            &self.identity_entries,
+            None,
+        );
 
         // A `log` record carries its own target and level.
         let normalized = tracing_log::NormalizeEvent::normalized_metadata(event);
         let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
-        let start = values.len() as u32;
-        values.push(b'"');
-        clock.write_now(values, text);
-        values.push(b'"');
-        entries.push(Entry::new(
+        push_known(
+            values,
+            entries,
             "timestamp",
-            verdicts::of_static_name("timestamp"),
-            start,
-            values.len() as u32,
+            TIMESTAMP,
             RANK_METADATA,
-        ));
+            |out, _| {
+                out.push(b'"');
+                clock.write_now(out, text);
+                out.push(b'"');
+            },
+        );
         let mut writer = FieldWriter {
             out: values,
             entries,
@@ -293,8 +333,8 @@ impl LogLayer {
             rank: RANK_METADATA,
             span: false,
         };
-        writer.trusted_str("level", meta.level().as_str());
-        writer.trusted_str("target", meta.target());
+        writer.fixed_str("level", LEVEL, meta.level().as_str());
+        writer.fixed_str("target", TARGET, meta.target());
         writer.rank = RANK_EVENT;
         let event_start = writer.entries.len();
         event.record(&mut writer);
@@ -307,7 +347,7 @@ impl LogLayer {
         let failed = *meta.level() == Level::ERROR
             || entries[event_start.min(entries.len())..]
                 .iter()
-                .any(|e| e.key == "slow" && e.bytes(values) == b"true");
+                .any(|e| e.key == "slow" && e.value(values) == b"true");
 
         let leaf = ctx.event_span(event);
         let mut trace_id = None;
@@ -329,39 +369,34 @@ impl LogLayer {
                 writer.trusted_hex("span_id", &span.to_bytes());
                 trace_id = Some(trace);
             }
+            // From the leaf outwards, each span looked up once (no
+            // collecting of the scope): the innermost span ranks highest,
+            // the root is the last one.
+            copy_span_fields(values, entries, leaf, 0);
             let mut root = None;
-            for (depth, span) in leaf.scope().from_root().enumerate() {
-                if let Some(fields) = span.extensions().get::<SpanFields>() {
-                    for entry in &fields.entries {
-                        push_copy(
-                            values,
-                            entries,
-                            *entry,
-                            &fields.buffer,
-                            RANK_ROOT_SPAN + depth as u32,
-                        );
-                    }
-                }
-                if root.is_none() {
-                    root = Some(span);
-                }
+            let mut next = leaf.parent();
+            let mut distance = 1;
+            while let Some(span) = next {
+                copy_span_fields(values, entries, &span, distance);
+                next = span.parent();
+                root = Some(span);
+                distance += 1;
             }
-            if let Some(root) = root {
-                if failed {
-                    buffer::mark_failed(&root);
-                }
-                if route == gate::Route::Buffer {
-                    assemble(values, entries, line);
-                    buffer::hold_line(&root, line, trace_id);
-                    return;
-                }
+            let root = root.as_ref().unwrap_or(leaf);
+            if failed {
+                buffer::mark_failed(root);
+            }
+            if route == gate::Route::Buffer {
+                assemble(values, entries, line, plans);
+                buffer::hold_line(root, line, trace_id);
+                return;
             }
         }
         if route == gate::Route::Buffer {
             // Outside any trace: nothing to hold it for.
             return;
         }
-        assemble(values, entries, line);
+        assemble(values, entries, line, plans);
         self.emit_json(line, trace_id);
     }
 
@@ -369,9 +404,8 @@ impl LogLayer {
     /// the flight recorder, OTLP and the writer: for a new line and for a
     /// flushed one alike.
     fn emit_json(&self, line: &mut Vec<u8>, trace_id: Option<opentelemetry::trace::TraceId>) {
-        let json = std::str::from_utf8(line).unwrap_or_default();
         if let (Some(recorder), Some(trace_id)) = (&self.sink.recorder, trace_id) {
-            recorder.add_log_line(trace_id, json);
+            recorder.add_log_line(trace_id, line);
         }
         if let Some(otlp) = &self.sink.otlp {
             otlp.emit(line);
@@ -395,58 +429,68 @@ impl LogLayer {
 }
 
 /// Puts a line together from its fragments: one entry per key, the
-/// highest rank winning; the leading keys first, the rest in key order.
-fn assemble(values: &[u8], entries: &mut Vec<Entry>, line: &mut Vec<u8>) {
-    // The leading keys take their slots (the highest rank winning);
-    // the rest are sorted, one entry per key, the highest rank winning.
-    let mut leading: [Option<Entry>; LEADING_KEYS.len()] = [None; LEADING_KEYS.len()];
-    entries.retain(|entry| match leading.get_mut(usize::from(entry.leading)) {
-        Some(slot) => {
-            if slot.is_none_or(|held| held.rank < entry.rank) {
-                *slot = Some(*entry);
-            }
-            false
-        }
-        None => true,
-    });
-    // By prefix and rank first (one integer compare); keys that share
-    // their first eight bytes are then ordered in full.
-    entries.sort_unstable_by_key(|e| (u128::from(e.prefix) << 32) | u128::from(e.rank));
-    if entries
-        .windows(2)
-        .any(|pair| pair[0].prefix == pair[1].prefix && pair[0].key != pair[1].key)
-    {
-        entries.sort_by(Entry::order);
-    }
-    let mut kept = 0;
-    for index in 0..entries.len() {
-        if index + 1 < entries.len() && entries[index + 1].key == entries[index].key {
-            continue;
-        }
-        entries[kept] = entries[index];
-        kept += 1;
-    }
-    entries.truncate(kept);
-
+/// highest rank winning; the leading keys first, the rest in key order
+/// (the order is worked out once per sequence of keys, see `order`).
+fn assemble(values: &[u8], entries: &[Entry], line: &mut Vec<u8>, plans: &mut order::Plans) {
+    let order = plans.order(entries);
     line.clear();
+    line.reserve(values.len() + order.len() + 2);
     line.push(b'{');
-    let mut first = true;
-    let mut push = |line: &mut Vec<u8>, entry: &Entry| {
-        if !first {
+    for (index, &entry) in order.iter().enumerate() {
+        if index > 0 {
             line.push(b',');
         }
-        first = false;
-        write_json_key(line, entry);
-        line.push(b':');
-        line.extend_from_slice(entry.bytes(values));
-    };
-    for entry in leading.iter().flatten() {
-        push(line, entry);
-    }
-    for entry in entries.iter() {
-        push(line, entry);
+        line.extend_from_slice(entries[entry as usize].bytes(values));
     }
     line.push(b'}');
+}
+
+/// The rank of an enclosing span's fields, `distance` spans out from the
+/// event's own: above the event's fields, below the ids, the innermost
+/// highest.
+pub(crate) fn span_rank(distance: usize) -> u32 {
+    RANK_IDS - 1 - distance.min(1 << 20) as u32
+}
+
+/// Copies a span's fragments into the line's buffer, ranked by its
+/// `distance` from the event's own span.
+fn copy_span_fields<S>(
+    values: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    distance: usize,
+) where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    if let Some(fields) = span.extensions().get::<SpanFields>() {
+        copy_all(
+            values,
+            entries,
+            &fields.buffer,
+            &fields.entries,
+            Some(span_rank(distance)),
+        );
+    }
+}
+
+/// Copies a whole buffer of fragments into the line's buffer in one go
+/// (bytes no entry points at any more included: `SpanFields` keeps them
+/// few), with its entries moved along and ranked `rank` (or as they are).
+fn copy_all(
+    values: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    from: &[u8],
+    from_entries: &[Entry],
+    rank: Option<u32>,
+) {
+    let base = values.len() as u32;
+    values.extend_from_slice(from);
+    entries.extend(from_entries.iter().map(|entry| Entry {
+        start: entry.start + base,
+        end: entry.end + base,
+        rank: rank.unwrap_or(entry.rank),
+        ..*entry
+    }));
 }
 
 /// Copies one fragment from `from` into the line's buffer.
@@ -465,45 +509,47 @@ impl FieldWriter<'_> {
     /// A string under a fixed key, redacted by the key's verdict.
     fn static_str(&mut self, key: &'static str, value: &str) {
         self.push(key, |out, verdict| match verdict {
-            Verdict::Secret => write_json_str(out, observe_runtime::redact::REDACTED),
-            Verdict::Trusted => write_json_str(out, value),
-            Verdict::Scrub => write_json_str(out, &verdicts::scrub_memo(value)),
+            Verdict::Secret => write_str(out, observe_runtime::redact::REDACTED),
+            Verdict::Trusted => write_str(out, value),
+            Verdict::Scrub => verdicts::write_scrubbed_json(out, value),
+        });
+    }
+
+    /// A string the telemetry generated under one of its own keys.
+    fn fixed_str(&mut self, key: &'static str, known: verdicts::Known, value: &str) {
+        push_known(self.out, self.entries, key, known, self.rank, |out, _| {
+            write_str(out, value)
         });
     }
 
     /// A string the telemetry generated (never scrubbed).
     fn trusted_str(&mut self, key: &'static str, value: &str) {
-        self.push(key, |out, _| write_json_str(out, value));
+        self.push(key, |out, _| write_str(out, value));
     }
 
     /// An id the telemetry generated, as a JSON string of lowercase hex
     /// digits (as the ids' `Display` writes them).
     fn trusted_hex<const N: usize>(&mut self, key: &'static str, bytes: &[u8; N]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        self.push(key, |out, _| {
+        let known = match key {
+            "trace_id" => TRACE_ID,
+            "span_id" => SPAN_ID,
+            _ => verdicts::of_static_name(key),
+        };
+        push_known(self.out, self.entries, key, known, self.rank, |out, _| {
             // At most 16 bytes (a trace id): 32 digits and the quotes.
+            let bytes = &bytes[..N.min(16)];
             let mut text = [b'"'; 34];
-            for (index, byte) in bytes.iter().enumerate().take(16) {
-                text[1 + 2 * index] = HEX[usize::from(byte >> 4)];
-                text[2 + 2 * index] = HEX[usize::from(byte & 0xf)];
+            for (digits, byte) in text[1..].chunks_exact_mut(2).zip(bytes) {
+                digits.copy_from_slice(&HEX_PAIRS[usize::from(*byte)]);
             }
-            let len = 2 * N.min(16) + 2;
+            let len = 2 * bytes.len() + 2;
             text[len - 1] = b'"';
             out.extend_from_slice(&text[..len]);
         });
     }
 
     fn push(&mut self, key: &'static str, render: impl FnOnce(&mut Vec<u8>, Verdict)) {
-        let start = self.out.len() as u32;
-        let known = verdicts::of_static_name(key);
-        render(self.out, known.verdict);
-        self.entries.push(Entry::new(
-            key,
-            known,
-            start,
-            self.out.len() as u32,
-            self.rank,
-        ));
+        push_field(self.out, self.entries, key, self.rank, render);
     }
 }
 
@@ -607,6 +653,29 @@ mod tests {
             }
         }
         assert!(!clock.prefix.is_empty(), "the second's prefix is kept");
+    }
+
+    #[test]
+    fn ids_are_written_as_their_display() {
+        use opentelemetry::trace::{SpanId, TraceId};
+        let trace =
+            TraceId::from_bytes(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128.to_be_bytes());
+        let span = SpanId::from_bytes(0x00ff_10a0_0000_0001u64.to_be_bytes());
+        let (mut out, mut entries, mut text) = (Vec::new(), Vec::new(), String::new());
+        let mut writer = FieldWriter {
+            out: &mut out,
+            entries: &mut entries,
+            text: &mut text,
+            rank: RANK_IDS,
+            span: false,
+        };
+        writer.trusted_hex("trace_id", &trace.to_bytes());
+        writer.trusted_hex("span_id", &span.to_bytes());
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            format!(r#""trace_id":"{trace}""span_id":"{span}""#)
+        );
+        assert_eq!(entries[1].leading, 8);
     }
 
     #[test]

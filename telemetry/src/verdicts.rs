@@ -1,18 +1,20 @@
-//! The redaction rules' answers, remembered per thread.
+//! The redaction rules' answers, remembered.
 //!
 //! `is_secret_name` lowercases a name and scans its lists, and `scrub` runs
 //! it on every word of a text; both are pure functions, called with the
 //! same few inputs on every line and span. Field names are `&'static str`,
-//! so their verdict is cached keyed by the name's address and length;
-//! OpenTelemetry keys by their text; and short texts `scrub` found clean
-//! are remembered so the next identical value is not scanned again. The
-//! rules themselves stay in `observe_attr::names` and
-//! `observe_runtime::redact`.
+//! so their verdict is kept in one table shared by every thread, keyed by
+//! the name's address and length; OpenTelemetry keys are remembered by
+//! their text; short texts `scrub` found clean are remembered per thread
+//! (for spans, as a set; for log lines, with their JSON form, so the next
+//! equal value costs one comparison and one copy). The rules themselves
+//! stay in `observe_attr::names` and `observe_runtime::redact`.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use observe_runtime::names::is_secret_name;
 use observe_runtime::redact::scrub;
@@ -33,8 +35,8 @@ pub(crate) enum Verdict {
 /// test below keeps the two lists in step).
 const TRUSTED_KEYS: &[&str] = &["timestamp", "level", "target", "trace_id", "span_id"];
 
-/// Names beyond this many per thread are decided every time rather than
-/// cached (names are static, so this bounds only leaked dynamic names).
+/// OpenTelemetry keys remembered per thread (the table is emptied when
+/// full, so unusual keys cannot grow it).
 const CACHE_LIMIT: usize = 4096;
 
 fn decide(name: &str) -> Verdict {
@@ -48,49 +50,197 @@ fn decide(name: &str) -> Verdict {
 }
 
 /// What is known of a static name: its verdict, whether it can be written
-/// as a JSON key without escaping, and its place among the keys a log line
-/// starts with (`u8::MAX` if none).
+/// as a JSON key without escaping, its place among the keys a log line
+/// starts with (`u8::MAX` if none) and its first eight bytes as a number
+/// (see [`prefix_of`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Known {
     pub verdict: Verdict,
     pub plain: bool,
     pub leading: u8,
+    pub prefix: u64,
 }
 
-type Cache = HashMap<(usize, usize), Known, Fast>;
+/// The first eight bytes of `key` as a big-endian number (zero-padded), so
+/// comparing two prefixes orders keys as comparing the strings does.
+pub(crate) const fn prefix_of(key: &str) -> u64 {
+    let bytes = key.as_bytes();
+    let mut prefix = 0u64;
+    let mut index = 0;
+    while index < 8 {
+        prefix <<= 8;
+        if index < bytes.len() {
+            prefix |= bytes[index] as u64;
+        }
+        index += 1;
+    }
+    prefix
+}
 
-thread_local! {
-    static CACHE: RefCell<Cache> = RefCell::new(Cache::default());
+/// What is known of one of the keys the telemetry writes itself (one of
+/// [`TRUSTED_KEYS`], never scrubbed), worked out at compile time: what
+/// [`of_static_name`] answers for it, without the look-up.
+pub(crate) const fn trusted_key(key: &'static str) -> Known {
+    let leading_keys = crate::logs::LEADING_KEYS;
+    let mut leading = u8::MAX;
+    let mut index = 0;
+    while index < leading_keys.len() {
+        if const_eq(leading_keys[index], key) {
+            leading = index as u8;
+        }
+        index += 1;
+    }
+    Known {
+        verdict: Verdict::Trusted,
+        plain: true,
+        leading,
+        prefix: prefix_of(key),
+    }
+}
+
+const fn const_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut index = 0;
+    while index < a.len() {
+        if a[index] != b[index] {
+            return false;
+        }
+        index += 1;
+    }
+    true
 }
 
 fn learn(name: &str) -> Known {
     Known {
         verdict: decide(name),
-        plain: name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\'),
+        plain: crate::logs::json::is_plain(name),
         leading: crate::logs::LEADING_KEYS
             .iter()
             .position(|key| *key == name)
             .map_or(u8::MAX, |position| position as u8),
+        prefix: prefix_of(name),
     }
 }
 
-/// What is known of a static field name, cached.
+/// The first eight bytes of `key` as [`prefix_of`] gives them, without the
+/// byte loop.
+#[inline]
+fn prefix_now(key: &str) -> u64 {
+    u64::from_be_bytes(head_of(key.as_bytes()))
+}
+
+/// The first eight bytes, zero-padded (a fixed-size load when there are
+/// eight, not a copy of a variable length).
+#[inline]
+fn head_of(bytes: &[u8]) -> [u8; 8] {
+    match bytes.first_chunk::<8>() {
+        Some(head) => *head,
+        None => {
+            let mut head = [0u8; 8];
+            for (slot, byte) in head.iter_mut().zip(bytes) {
+                *slot = *byte;
+            }
+            head
+        }
+    }
+}
+
+/// The last eight bytes, zero-padded in front.
+#[inline]
+fn tail_of(bytes: &[u8]) -> [u8; 8] {
+    match bytes.last_chunk::<8>() {
+        Some(tail) => *tail,
+        None => {
+            let mut tail = [0u8; 8];
+            for (slot, byte) in tail.iter_mut().rev().zip(bytes.iter().rev()) {
+                *slot = *byte;
+            }
+            tail
+        }
+    }
+}
+
+/// A direct-mapped table of names, shared by every thread: a name's slot
+/// is picked by its address, and holds its address, length and verdict
+/// packed in one atomic word (so a reader never sees half of another
+/// name's entry). A name that finds its slot taken by another is decided
+/// again and takes it: bounded by construction, no hashing of the text.
+const NAME_SLOTS: usize = 1024;
+
+static NAMES: [AtomicU64; NAME_SLOTS] = [const { AtomicU64::new(0) }; NAME_SLOTS];
+
+/// Bits of a slot: the address (47), the length (10), the verdict (2),
+/// `plain` (1), the leading place (4, 15 for none). Names at addresses or
+/// of lengths beyond these are decided every time.
+const ADDRESS_BITS: u32 = 47;
+const LEN_BITS: u32 = 10;
+const NO_PLACE: u64 = 15;
+
+fn pack(address: usize, len: usize, known: Known) -> Option<u64> {
+    if address as u64 >= 1 << ADDRESS_BITS || len as u64 >= 1 << LEN_BITS {
+        return None;
+    }
+    let verdict = match known.verdict {
+        Verdict::Trusted => 0,
+        Verdict::Secret => 1,
+        Verdict::Scrub => 2,
+    };
+    let place = if known.leading == u8::MAX {
+        NO_PLACE
+    } else {
+        u64::from(known.leading)
+    };
+    Some(
+        address as u64
+            | (len as u64) << ADDRESS_BITS
+            | verdict << 57
+            | u64::from(known.plain) << 59
+            | place << 60,
+    )
+}
+
+fn unpack(word: u64, name: &str) -> Known {
+    Known {
+        verdict: match (word >> 57) & 3 {
+            0 => Verdict::Trusted,
+            1 => Verdict::Secret,
+            _ => Verdict::Scrub,
+        },
+        plain: (word >> 59) & 1 == 1,
+        leading: match word >> 60 {
+            NO_PLACE => u8::MAX,
+            place => place as u8,
+        },
+        prefix: prefix_now(name),
+    }
+}
+
+/// Fibonacci hashing of a word down to `bits` bits.
+#[inline]
+fn spread(word: u64, bits: u32) -> usize {
+    (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+}
+
+/// What is known of a static field name, cached by the name's address: a
+/// `&'static str` never changes, so its address and length stand for its
+/// text.
+#[inline]
 pub(crate) fn of_static_name(name: &'static str) -> Known {
-    let key = (name.as_ptr() as usize, name.len());
-    CACHE
-        .try_with(|cache| {
-            if let Some(known) = cache.borrow().get(&key) {
-                return *known;
-            }
-            let known = learn(name);
-            let mut cache = cache.borrow_mut();
-            if cache.len() < CACHE_LIMIT {
-                cache.insert(key, known);
-            }
-            known
-        })
-        // During thread teardown.
-        .unwrap_or_else(|_| learn(name))
+    let (address, len) = (name.as_ptr() as usize, name.len());
+    let slot = &NAMES[spread(address as u64, NAME_SLOTS.trailing_zeros())];
+    let word = slot.load(Ordering::Relaxed);
+    let identity = (1u64 << (ADDRESS_BITS + LEN_BITS)) - 1;
+    if word != 0 && word & identity == address as u64 | (len as u64) << ADDRESS_BITS {
+        return unpack(word, name);
+    }
+    let known = learn(name);
+    if let Some(word) = pack(address, len, known) {
+        slot.store(word, Ordering::Relaxed);
+    }
+    known
 }
 
 /// The verdict on a static field name, cached.
@@ -168,6 +318,74 @@ pub(crate) fn scrub_memo(text: &str) -> Cow<'_, str> {
     result
 }
 
+/// Clean texts kept with their JSON form, per thread (direct-mapped).
+const TEXT_SLOTS: usize = 256;
+
+/// A text `scrub` found clean, and that text as a JSON string.
+#[derive(Default)]
+struct TextSlot {
+    filled: bool,
+    text: Vec<u8>,
+    json: Vec<u8>,
+}
+
+thread_local! {
+    static RENDERED: RefCell<Vec<TextSlot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A text's slot, picked by its length and its first and last eight bytes
+/// (not its address: equal texts at different addresses share a slot).
+#[inline]
+fn text_slot(bytes: &[u8]) -> usize {
+    let word = u64::from_le_bytes(head_of(bytes))
+        ^ u64::from_le_bytes(tail_of(bytes)).rotate_left(29)
+        ^ (bytes.len() as u64).rotate_left(52);
+    spread(word, TEXT_SLOTS.trailing_zeros())
+}
+
+/// Writes `scrub(text)` as a JSON string. A short text found clean is kept
+/// with its JSON form, so the next equal text (the same flow, function,
+/// module or message on every call) costs one comparison and one copy:
+/// `scrub` is a pure function of the text, so the answer cannot go stale.
+/// A text `scrub` changes is never kept.
+pub(crate) fn write_scrubbed_json(out: &mut Vec<u8>, text: &str) {
+    use crate::logs::json::write_str;
+    let bytes = text.as_bytes();
+    if bytes.len() > MEMO_TEXT_LIMIT {
+        return write_str(out, &scrub(text));
+    }
+    let index = text_slot(bytes);
+    let written = RENDERED.try_with(|slots| {
+        let Ok(mut slots) = slots.try_borrow_mut() else {
+            return false;
+        };
+        if slots.is_empty() {
+            slots.resize_with(TEXT_SLOTS, TextSlot::default);
+        }
+        let slot = &mut slots[index];
+        if slot.filled && slot.text == bytes {
+            out.extend_from_slice(&slot.json);
+            return true;
+        }
+        match scrub(text) {
+            Cow::Borrowed(clean) => {
+                slot.text.clear();
+                slot.text.extend_from_slice(clean.as_bytes());
+                slot.json.clear();
+                write_str(&mut slot.json, clean);
+                slot.filled = true;
+                out.extend_from_slice(&slot.json);
+            }
+            Cow::Owned(scrubbed) => write_str(out, &scrubbed),
+        }
+        true
+    });
+    if written != Ok(true) {
+        // During thread teardown.
+        write_str(out, &scrub(text));
+    }
+}
+
 /// `is_secret_name` for a name that is not known to be static (an
 /// OpenTelemetry attribute key), remembered by its text.
 pub(crate) fn is_secret_key(name: &str) -> bool {
@@ -216,6 +434,19 @@ mod tests {
         assert_eq!(of_static("user"), Verdict::Scrub);
         // Cached: the same answer the second time.
         assert_eq!(of_static("password"), Verdict::Secret);
+        for name in [
+            "timestamp",
+            "span_id",
+            "message",
+            "flow",
+            "x\"y",
+            "token",
+            "a_rather_long_name",
+        ] {
+            let learned = learn(name);
+            assert_eq!(of_static_name(name), learned, "{name}");
+            assert_eq!(of_static_name(name), learned, "{name}");
+        }
     }
 
     #[test]
@@ -227,6 +458,21 @@ mod tests {
         ] {
             for _ in 0..2 {
                 assert_eq!(scrub_memo(text), scrub(text), "{text}");
+            }
+        }
+        for text in [
+            "",
+            "call completed",
+            "call completed",
+            "Bearer abcdefghijklmnopqrstuvwxyz0123",
+            "card 4111 1111 1111 1111",
+            "quote \" here",
+            &"long clean text ".repeat(10),
+        ] {
+            for _ in 0..2 {
+                let mut out = Vec::new();
+                write_scrubbed_json(&mut out, text);
+                assert_eq!(out, serde_json::to_vec(&scrub(text)).unwrap(), "{text}");
             }
         }
         for key in ["http.request.header.authorization", "flow", "password"] {

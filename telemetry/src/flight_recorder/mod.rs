@@ -15,6 +15,7 @@ mod model;
 mod render;
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -88,35 +89,75 @@ fn parse_key(trace_id: &str) -> Option<Key> {
         .flatten()
 }
 
+/// Hashes a trace id: its bits are random already, so folding its two
+/// halves with one multiply spreads them (SipHash would cost ten times as
+/// much on every span and line).
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(*byte)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = ((value as u64) ^ ((value >> 64) as u64).rotate_left(32))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.write_u128(u128::from(value));
+    }
+}
+
+type ByKey<V> = HashMap<Key, V, BuildHasherDefault<KeyHasher>>;
+
+/// Emptied pending traces kept for reuse, so the common trace (a root and
+/// its lines, dropped when it ends) allocates nothing once warm.
+const FREE_LIMIT: usize = 32;
+/// A pending trace's line buffer larger than this is not kept for reuse.
+const FREE_LOG_BYTES: usize = 64 * 1024;
+
 #[derive(Debug, Default)]
 struct State {
-    pending: HashMap<Key, Pending>,
-    kept: VecDeque<RecordedTrace>,
+    pending: ByKey<Pending>,
+    kept: VecDeque<Kept>,
     /// Where each kept trace is: its sequence number, `kept_base` being
     /// the front's (so a late span or line finds its trace without a scan).
-    kept_index: HashMap<Key, u64>,
+    kept_index: ByKey<u64>,
     kept_base: u64,
     last_sweep: Option<Instant>,
     dropped: u64,
+    free: Vec<Pending>,
+    /// Spans recorded since the clock was last read for a sweep.
+    since_sweep: u32,
 }
 
+/// The clock is read for a sweep once every this many finished spans (and
+/// on every read of the traces), not on each one.
+const SWEEP_EVERY: u32 = 16;
+
 impl State {
-    fn kept_mut(&mut self, key: Key) -> Option<&mut RecordedTrace> {
+    fn kept_mut(&mut self, key: Key) -> Option<&mut Kept> {
         let sequence = *self.kept_index.get(&key)?;
         let index = sequence.checked_sub(self.kept_base)?;
         self.kept.get_mut(usize::try_from(index).ok()?)
     }
 
-    fn push_kept(&mut self, key: Key, trace: RecordedTrace, capacity: usize) {
+    fn push_kept(&mut self, key: Key, trace: Kept, capacity: usize) {
         if self.kept.len() >= capacity
             && let Some(oldest) = self.kept.pop_front()
         {
             let sequence = self.kept_base;
             self.kept_base += 1;
-            if let Some(oldest_key) = parse_key(&oldest.trace_id)
-                && self.kept_index.get(&oldest_key) == Some(&sequence)
-            {
-                self.kept_index.remove(&oldest_key);
+            if self.kept_index.get(&oldest.key) == Some(&sequence) {
+                self.kept_index.remove(&oldest.key);
             }
         }
         self.kept_index
@@ -125,14 +166,95 @@ impl State {
     }
 }
 
+/// A kept trace: its spans as the SDK handed them over (already
+/// scrubbed) and its lines, converted to a [`RecordedTrace`] only when read
+/// (most kept traces are never looked at).
+#[derive(Debug)]
+struct Kept {
+    key: Key,
+    reason: KeepReason,
+    spans: Vec<SpanData>,
+    logs: Vec<String>,
+}
+
+impl Kept {
+    fn record(&self, default_service: &str) -> RecordedTrace {
+        let spans = self.spans.iter().map(SpanRecord::from_span_data).collect();
+        let mut trace = RecordedTrace::new(format!("{:032x}", self.key), spans, self.logs.clone());
+        trace.refresh(default_service);
+        trace.keep_reason = self.reason;
+        trace
+    }
+}
+
 /// A trace still gathering: its spans as the SDK handed them over
-/// (already scrubbed), converted only if the trace is kept.
+/// (already scrubbed) and its lines one after the other in one buffer,
+/// converted only if the trace is kept.
 #[derive(Debug)]
 struct Pending {
     spans: Vec<SpanData>,
-    logs: Vec<String>,
+    /// The lines' bytes (each one valid UTF-8), and where each one ends.
+    log_bytes: Vec<u8>,
+    log_ends: Vec<usize>,
     first_seen: Instant,
     last_seen: Instant,
+}
+
+impl Pending {
+    fn new(now: Instant) -> Self {
+        Pending {
+            spans: Vec::new(),
+            log_bytes: Vec::new(),
+            log_ends: Vec::new(),
+            first_seen: now,
+            last_seen: now,
+        }
+    }
+
+    fn push_log(&mut self, line: &[u8], limit: usize) {
+        if self.log_ends.len() < limit {
+            self.log_bytes.extend_from_slice(line);
+            self.log_ends.push(self.log_bytes.len());
+        }
+    }
+
+    /// The lines, as the kept trace holds them.
+    fn logs(&self) -> Vec<String> {
+        let mut start = 0;
+        self.log_ends
+            .iter()
+            .map(|&end| {
+                let line = String::from_utf8_lossy(&self.log_bytes[start..end]).into_owned();
+                start = end;
+                line
+            })
+            .collect()
+    }
+}
+
+impl State {
+    /// An empty pending trace, reused if one is free.
+    fn new_pending(&mut self, now: Instant) -> Pending {
+        match self.free.pop() {
+            Some(mut pending) => {
+                pending.first_seen = now;
+                pending.last_seen = now;
+                pending
+            }
+            None => Pending::new(now),
+        }
+    }
+
+    /// Empties a settled trace's buffers and keeps them for the next one.
+    fn recycle(&mut self, mut pending: Pending) {
+        if self.free.len() >= FREE_LIMIT || pending.log_bytes.capacity() > FREE_LOG_BYTES {
+            return;
+        }
+        pending.spans.clear();
+        pending.log_bytes.clear();
+        pending.log_ends.clear();
+        self.free.push(pending);
+    }
 }
 
 static GLOBAL: OnceLock<FlightRecorder> = OnceLock::new();
@@ -193,31 +315,30 @@ impl FlightRecorder {
     /// Adds a (scrubbed) log line of the trace `trace_id` (32 hex digits).
     pub fn add_log(&self, trace_id: &str, line: &str) {
         if let Some(key) = parse_key(trace_id) {
-            self.add_log_key(key, line);
+            self.add_log_key(key, line.as_bytes());
         }
     }
 
-    /// Adds a (scrubbed) log line of the trace `trace_id`.
-    pub(crate) fn add_log_line(&self, trace_id: TraceId, line: &str) {
+    /// Adds a (scrubbed) log line of the trace `trace_id`: JSON text, as
+    /// the log output wrote it.
+    pub(crate) fn add_log_line(&self, trace_id: TraceId, line: &[u8]) {
         self.add_log_key(key_of(trace_id), line);
     }
 
-    fn add_log_key(&self, key: Key, line: &str) {
+    fn add_log_key(&self, key: Key, line: &[u8]) {
         let config = &self.inner.config;
         let mut state = self.state();
         if let Some(kept) = state.kept_mut(key) {
             if kept.logs.len() < config.max_logs_per_trace {
-                kept.logs.push(line.to_owned());
+                kept.logs.push(String::from_utf8_lossy(line).into_owned());
             }
             return;
         }
-        let pending = self.pending_entry(&mut state, key);
-        if pending.logs.len() < config.max_logs_per_trace {
-            pending.logs.push(line.to_owned());
-        }
+        let pending = self.pending_entry(&mut state, key, Instant::now());
+        pending.push_log(line, config.max_logs_per_trace);
     }
 
-    fn pending_entry<'s>(&self, state: &'s mut State, key: Key) -> &'s mut Pending {
+    fn pending_entry<'s>(&self, state: &'s mut State, key: Key, now: Instant) -> &'s mut Pending {
         if !state.pending.contains_key(&key) && state.pending.len() >= self.inner.config.max_pending
         {
             // Full: settle the oldest trace now rather than grow.
@@ -230,13 +351,11 @@ impl FlightRecorder {
                 self.settle(state, oldest);
             }
         }
-        let now = Instant::now();
-        let pending = state.pending.entry(key).or_insert_with(|| Pending {
-            spans: Vec::new(),
-            logs: Vec::new(),
-            first_seen: now,
-            last_seen: now,
-        });
+        if !state.pending.contains_key(&key) {
+            let fresh = state.new_pending(now);
+            state.pending.insert(key, fresh);
+        }
+        let pending = state.pending.get_mut(&key).expect("inserted above");
         pending.last_seen = now;
         pending
     }
@@ -262,36 +381,36 @@ impl FlightRecorder {
                 if is_root {
                     self.scrub(&mut span);
                 }
-                kept.spans.push(SpanRecord::from_span_data(&span));
-                kept.refresh(&self.inner.default_service);
+                kept.spans.push(span);
             }
         } else if is_root {
             // The root ends the trace: decide before redacting the root,
             // which a dropped trace never stores.
-            let pending = state.pending.remove(&key);
-            let pending = match pending {
+            let pending = match state.pending.remove(&key) {
                 Some(pending) => pending,
-                None => Pending {
-                    spans: Vec::new(),
-                    logs: Vec::new(),
-                    first_seen: Instant::now(),
-                    last_seen: Instant::now(),
-                },
+                // Settled at once: its times are never read, so the clock
+                // is not either.
+                None => {
+                    let stand_in = state.last_sweep.unwrap_or_else(Instant::now);
+                    state.new_pending(stand_in)
+                }
             };
             self.settle_pending(&mut state, key, pending, Some(span));
         } else {
-            let pending = self.pending_entry(&mut state, key);
+            let pending = self.pending_entry(&mut state, key, Instant::now());
             if pending.spans.len() < config.max_spans_per_trace {
                 pending.spans.push(span);
             }
         }
-        self.sweep(&mut state, false);
+        state.since_sweep += 1;
+        if state.since_sweep >= SWEEP_EVERY {
+            self.sweep(&mut state, false, Instant::now());
+        }
     }
 
     /// Settles the traces that have been quiet for the grace period (all
     /// of them with `all`).
-    fn sweep(&self, state: &mut State, all: bool) {
-        let now = Instant::now();
+    fn sweep(&self, state: &mut State, all: bool, now: Instant) {
         if !all
             && state
                 .last_sweep
@@ -300,6 +419,7 @@ impl FlightRecorder {
             return;
         }
         state.last_sweep = Some(now);
+        state.since_sweep = 0;
         let grace = self.inner.config.grace;
         let quiet: Vec<Key> = state
             .pending
@@ -329,6 +449,7 @@ impl FlightRecorder {
         mut root: Option<SpanData>,
     ) {
         if pending.spans.is_empty() && root.is_none() {
+            state.recycle(pending);
             return;
         }
         // Most traces are dropped: decide on the spans as handed over, and
@@ -342,36 +463,39 @@ impl FlightRecorder {
             KeepReason::Sampled
         } else {
             state.dropped += 1;
+            state.recycle(pending);
             return;
         };
-        let mut spans: Vec<SpanRecord> = pending
-            .spans
-            .iter()
-            .map(SpanRecord::from_span_data)
-            .collect();
-        if let Some(root) = &mut root
+        let mut pending = pending;
+        let mut spans = std::mem::take(&mut pending.spans);
+        if let Some(mut root) = root.take()
             && spans.len() < self.inner.config.max_spans_per_trace
         {
-            self.scrub(root);
-            spans.push(SpanRecord::from_span_data(root));
+            self.scrub(&mut root);
+            spans.push(root);
         }
-        let mut trace = RecordedTrace::new(format!("{key:032x}"), spans, pending.logs);
-        trace.refresh(&self.inner.default_service);
-        trace.keep_reason = reason;
+        let trace = Kept {
+            key,
+            reason,
+            spans,
+            logs: pending.logs(),
+        };
         state.push_kept(key, trace, self.inner.config.capacity);
+        state.recycle(pending);
     }
 
     /// Settles every pending trace now (e.g. before printing a report).
     pub fn settle_all(&self) {
         let mut state = self.state();
-        self.sweep(&mut state, true);
+        self.sweep(&mut state, true, Instant::now());
     }
 
     /// The kept traces, oldest first.
     pub fn traces(&self) -> Vec<RecordedTrace> {
         let mut state = self.state();
-        self.sweep(&mut state, false);
-        state.kept.iter().cloned().collect()
+        self.sweep(&mut state, false, Instant::now());
+        let service = &self.inner.default_service;
+        state.kept.iter().map(|kept| kept.record(service)).collect()
     }
 
     /// The `limit` slowest kept traces, slowest first.
@@ -399,15 +523,21 @@ impl FlightRecorder {
             .find(|trace| trace.trace_id == trace_id)
     }
 
-    /// Whether the trace with this id is kept (a cheap index look-up: the
-    /// metrics recorder asks it before showing an exemplar).
+    /// Whether the trace with this id is kept (an index look-up, after
+    /// settling the quiet traces if a sweep is due: the metrics recorder
+    /// asks it before showing an exemplar).
     pub fn is_kept(&self, trace_id: u128) -> bool {
-        self.state().kept_index.contains_key(&trace_id)
+        let mut state = self.state();
+        // A quiet trace whose root is elsewhere may be due to settle.
+        self.sweep(&mut state, false, Instant::now());
+        state.kept_index.contains_key(&trace_id)
     }
 
     /// How many settled traces were not kept.
     pub fn dropped(&self) -> u64 {
-        self.state().dropped
+        let mut state = self.state();
+        self.sweep(&mut state, false, Instant::now());
+        state.dropped
     }
 
     /// The `/debug/traces` document: the slowest and the failing traces.

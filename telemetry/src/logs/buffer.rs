@@ -20,8 +20,9 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
 
-use super::fields::{Entry, FieldWriter, SpanFields, write_json_str};
-use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, RANK_ROOT_SPAN, push_copy};
+use super::fields::{Entry, FieldWriter, SpanFields, push_field};
+use super::json::write_str;
+use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, push_copy, span_rank};
 use crate::config::LogBufferConfig;
 
 /// Bytes held across every trace now.
@@ -85,7 +86,25 @@ pub(crate) struct TraceBuffer {
 impl Drop for TraceBuffer {
     fn drop(&mut self) {
         TOTAL_BYTES.fetch_sub(self.bytes, Ordering::Relaxed);
+        if self.failed {
+            FAILED_TRACES.fetch_sub(1, Ordering::Release);
+        }
     }
+}
+
+/// Traces marked failed whose root is still open, across all threads.
+static FAILED_TRACES: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The id of the last root span the log output saw open on this thread
+    /// (0: none). Span ids carry their slot's generation, so an open span
+    /// with this id is that root.
+    static LAST_ROOT: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes a root span just opened on this thread (see [`hold_sampled_out`]).
+pub(crate) fn note_root(id: &tracing::span::Id) {
+    LAST_ROOT.with(|last| last.set(id.into_u64()));
 }
 
 impl TraceBuffer {
@@ -156,25 +175,48 @@ where
         return;
     }
     let mut extensions = root.extensions_mut();
-    match extensions.get_mut::<TraceBuffer>() {
-        Some(buffer) => buffer.failed = true,
-        None => {
-            extensions.insert(TraceBuffer {
-                lines: VecDeque::new(),
-                bytes: 0,
-                lost: 0,
-                held: 0,
-                failed: true,
-                trace_id: None,
-            });
-        }
+    if extensions.get_mut::<TraceBuffer>().is_none() {
+        extensions.insert(TraceBuffer::default());
     }
+    if let Some(buffer) = extensions.get_mut::<TraceBuffer>()
+        && !buffer.failed
+    {
+        buffer.failed = true;
+        FAILED_TRACES.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// Whether the call is its own trace's root and nothing in it failed (most
+/// sampled-out calls): its line would be dropped when the root closes, now,
+/// so it is not copied. Decided before the trace ids are looked up.
+fn own_root_and_fine(id: &tracing::span::Id) -> bool {
+    tracing::dispatcher::get_default(|dispatch| {
+        let Some(registry) = dispatch.downcast_ref::<Registry>() else {
+            return false;
+        };
+        registry.span(id).is_some_and(|leaf| {
+            leaf.parent().is_none()
+                && !leaf
+                    .extensions()
+                    .get::<TraceBuffer>()
+                    .is_some_and(|buffer| buffer.failed)
+        })
+    })
 }
 
 /// The runtime's hook for completion lines `sample` dropped.
 fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
     let Some(limits) = LIMITS.get() else { return };
     let Some(id) = dropped.span.id() else { return };
+    // The common case first, without a look-up: the call is the root this
+    // thread opened last, and no trace anywhere has failed.
+    let last_root = LAST_ROOT.try_with(std::cell::Cell::get).unwrap_or(0);
+    if last_root == id.into_u64() && FAILED_TRACES.load(Ordering::Acquire) == 0 {
+        return;
+    }
+    if own_root_and_fine(&id) {
+        return;
+    }
     tracing::dispatcher::get_default(|dispatch| {
         let ids = crate::traces::ids(&id, dispatch).map(|(trace, span, _)| (trace, span));
         let Some(registry) = dispatch.downcast_ref::<Registry>() else {
@@ -196,7 +238,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let mut values = Vec::with_capacity(256);
         let mut entries = Vec::with_capacity(16);
         let mut root = None;
-        for (depth, span) in leaf.scope().from_root().enumerate() {
+        for (distance, span) in leaf.scope().enumerate() {
             if let Some(fields) = span.extensions().get::<SpanFields>() {
                 for entry in &fields.entries {
                     push_copy(
@@ -204,13 +246,11 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
                         &mut entries,
                         *entry,
                         &fields.buffer,
-                        RANK_ROOT_SPAN + depth as u32,
+                        span_rank(distance),
                     );
                 }
             }
-            if root.is_none() {
-                root = Some(span);
-            }
+            root = Some(span);
         }
         let Some(root) = root else { return };
         let mut text = String::new();
@@ -327,15 +367,13 @@ impl LogLayer {
                 entry.rank,
             );
         }
-        let start = values.len() as u32;
-        write_json_str(&mut values, &completion.timestamp);
-        entries.push(Entry::new(
+        push_field(
+            &mut values,
+            &mut entries,
             "timestamp",
-            crate::verdicts::of_static_name("timestamp"),
-            start,
-            values.len() as u32,
             RANK_METADATA,
-        ));
+            |out, _| write_str(out, &completion.timestamp),
+        );
         let mut text = String::new();
         let mut writer = FieldWriter {
             out: &mut values,
@@ -358,7 +396,7 @@ impl LogLayer {
             writer.static_str("return", ret);
         }
         writer.trusted_str("message", "call completed");
-        super::assemble(&values, &mut entries, line);
+        super::assemble(&values, &entries, line, &mut super::order::Plans::default());
     }
 }
 

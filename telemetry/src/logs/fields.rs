@@ -9,60 +9,34 @@
 //! 13 or more characters through `scrub` (card numbers), floats as
 //! serde_json writes them (`null` when not finite).
 
-use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 
 use observe_runtime::redact::{REDACTED, scrub};
 use tracing::field::{Field, Visit};
 
-use crate::verdicts::{self, Known, Verdict, scrub_memo};
+use super::json::{self, write_key, write_str};
+use crate::verdicts::{self, Known, Verdict, write_scrubbed_json};
 
-/// Where one field's fragment lies in its buffer, and how much it counts
-/// when several sources (the event, each enclosing span) name the same key.
+/// Where one field's fragment (`"key":value`) lies in its buffer, and how
+/// much it counts when several sources (the event, each enclosing span)
+/// name the same key.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
     pub key: &'static str,
     /// The key's first eight bytes, big-endian: most comparisons of keys
     /// are decided by this number alone.
     pub prefix: u64,
-    /// Written as is, without the JSON escaper.
-    pub plain: bool,
     /// Its place among the keys written first (`u8::MAX` if it is not one).
     pub leading: u8,
+    /// The fragment, `"key":value`.
     pub start: u32,
     pub end: u32,
+    /// Where the value starts, from `start` (the length of `"key":`).
+    pub value_at: u32,
     pub rank: u32,
 }
 
-/// The first eight bytes of `key` as a big-endian number (zero-padded), so
-/// comparing two prefixes orders keys as comparing the strings does.
-pub(crate) const fn prefix_of(key: &str) -> u64 {
-    let bytes = key.as_bytes();
-    let mut prefix = 0u64;
-    let mut index = 0;
-    while index < 8 {
-        prefix <<= 8;
-        if index < bytes.len() {
-            prefix |= bytes[index] as u64;
-        }
-        index += 1;
-    }
-    prefix
-}
-
 impl Entry {
-    pub(crate) fn new(key: &'static str, known: Known, start: u32, end: u32, rank: u32) -> Self {
-        Entry {
-            key,
-            prefix: prefix_of(key),
-            plain: known.plain,
-            leading: known.leading,
-            start,
-            end,
-            rank,
-        }
-    }
-
     /// By key, then by rank.
     pub(crate) fn order(a: &Entry, b: &Entry) -> std::cmp::Ordering {
         a.prefix
@@ -71,9 +45,60 @@ impl Entry {
             .then(a.rank.cmp(&b.rank))
     }
 
+    /// The whole fragment, `"key":value`.
     pub(crate) fn bytes<'b>(&self, buffer: &'b [u8]) -> &'b [u8] {
         &buffer[self.start as usize..self.end as usize]
     }
+
+    /// The value alone.
+    pub(crate) fn value<'b>(&self, buffer: &'b [u8]) -> &'b [u8] {
+        &buffer[(self.start + self.value_at) as usize..self.end as usize]
+    }
+}
+
+/// Writes one fragment, `"key":` and the value `render` writes (given the
+/// key's verdict), into `out`, and notes it in `entries`.
+#[inline]
+pub(crate) fn push_field(
+    out: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    key: &'static str,
+    rank: u32,
+    render: impl FnOnce(&mut Vec<u8>, Verdict),
+) {
+    push_known(
+        out,
+        entries,
+        key,
+        verdicts::of_static_name(key),
+        rank,
+        render,
+    );
+}
+
+/// [`push_field`] for a key whose [`Known`] the caller has.
+#[inline]
+pub(crate) fn push_known(
+    out: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    key: &'static str,
+    known: Known,
+    rank: u32,
+    render: impl FnOnce(&mut Vec<u8>, Verdict),
+) {
+    let start = out.len();
+    write_key(out, key, known.plain);
+    let value_at = (out.len() - start) as u32;
+    render(out, known.verdict);
+    entries.push(Entry {
+        key,
+        prefix: known.prefix,
+        leading: known.leading,
+        start: start as u32,
+        end: out.len() as u32,
+        value_at,
+        rank,
+    });
 }
 
 /// A span's fields, rendered when the span is created or recorded.
@@ -147,48 +172,46 @@ pub(crate) fn recycle(mut fields: SpanFields) {
     });
 }
 
-/// Writes an entry's key as a JSON string: as is when nothing needs
-/// escaping (field names are identifiers).
-pub(crate) fn write_json_key(out: &mut Vec<u8>, entry: &Entry) {
-    let key = entry.key;
-    if entry.plain {
-        out.push(b'"');
-        out.extend_from_slice(key.as_bytes());
-        out.push(b'"');
-    } else {
-        write_json_str(out, key);
-    }
-}
-
-/// Writes `text` as a JSON string.
-pub(crate) fn write_json_str(out: &mut Vec<u8>, text: &str) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, text);
-}
-
-fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
+pub(super) fn write_text(out: &mut Vec<u8>, verdict: Verdict, text: &str) {
     match verdict {
-        Verdict::Trusted => write_json_str(out, text),
-        Verdict::Secret => write_json_str(out, REDACTED),
-        Verdict::Scrub => match scrub_memo(text) {
-            Cow::Borrowed(clean) => write_json_str(out, clean),
-            Cow::Owned(clean) => write_json_str(out, &clean),
-        },
+        Verdict::Trusted => write_str(out, text),
+        Verdict::Secret => write_str(out, REDACTED),
+        Verdict::Scrub => write_scrubbed_json(out, text),
     }
 }
 
-fn write_integer(out: &mut Vec<u8>, verdict: Verdict, value: impl fmt::Display) {
+/// A float: a secret-named one as `[REDACTED]` when finite; a float is
+/// never a card number; NaN and infinities are `null` (as serde_json
+/// writes them).
+pub(super) fn write_f64(out: &mut Vec<u8>, verdict: Verdict, value: f64) {
+    if verdict == Verdict::Secret && value.is_finite() {
+        write_str(out, REDACTED);
+    } else {
+        let _ = serde_json::to_writer(&mut *out, &value);
+    }
+}
+
+pub(super) fn write_bool(out: &mut Vec<u8>, verdict: Verdict, value: bool) {
     if verdict == Verdict::Secret {
-        return write_json_str(out, REDACTED);
+        write_str(out, REDACTED);
+    } else {
+        out.extend_from_slice(if value { b"true" } else { b"false" });
+    }
+}
+
+/// An integer, written by `write`; 13 or more characters (sign included)
+/// may be a card number, and go through `scrub`.
+pub(super) fn write_integer(out: &mut Vec<u8>, verdict: Verdict, write: impl FnOnce(&mut Vec<u8>)) {
+    if verdict == Verdict::Secret {
+        return write_str(out, REDACTED);
     }
     let start = out.len();
-    let _ = std::io::Write::write_fmt(out, format_args!("{value}"));
-    // 13 or more characters (sign included) may be a card number.
+    write(out);
     if verdict == Verdict::Scrub && out.len() - start >= 13 {
         let digits = std::str::from_utf8(&out[start..]).unwrap_or_default();
-        if matches!(scrub(digits), Cow::Owned(_)) {
+        if matches!(scrub(digits), std::borrow::Cow::Owned(_)) {
             out.truncate(start);
-            write_json_str(out, REDACTED);
+            write_str(out, REDACTED);
         }
     }
 }
@@ -212,50 +235,35 @@ impl FieldWriter<'_> {
         key: &'static str,
         render: impl FnOnce(&mut Vec<u8>, Verdict, &mut String),
     ) {
-        let start = self.out.len() as u32;
-        let known = verdicts::of_static_name(key);
-        render(self.out, known.verdict, self.text);
-        self.entries.push(Entry::new(
-            key,
-            known,
-            start,
-            self.out.len() as u32,
-            self.rank,
-        ));
+        let text = &mut *self.text;
+        push_field(self.out, self.entries, key, self.rank, |out, verdict| {
+            render(out, verdict, text)
+        });
     }
 }
 
 impl Visit for FieldWriter<'_> {
     fn record_f64(&mut self, field: &Field, value: f64) {
         self.field(field.name(), |out, verdict, _| {
-            if verdict == Verdict::Secret && value.is_finite() {
-                write_json_str(out, REDACTED);
-            } else {
-                // A float is never a card number; NaN and infinities are null.
-                let _ = serde_json::to_writer(&mut *out, &value);
-            }
+            write_f64(out, verdict, value)
         });
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.field(field.name(), |out, verdict, _| {
-            write_integer(out, verdict, value)
+            write_integer(out, verdict, |out| json::write_i64(out, value))
         });
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.field(field.name(), |out, verdict, _| {
-            write_integer(out, verdict, value)
+            write_integer(out, verdict, |out| json::write_u64(out, value))
         });
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
         self.field(field.name(), |out, verdict, _| {
-            if verdict == Verdict::Secret {
-                write_json_str(out, REDACTED);
-            } else {
-                out.extend_from_slice(if value { b"true" } else { b"false" });
-            }
+            write_bool(out, verdict, value)
         });
     }
 
@@ -274,7 +282,7 @@ impl Visit for FieldWriter<'_> {
         self.field(key, |out, verdict, text| {
             if verdict == Verdict::Secret {
                 // No need to format what is not written.
-                return write_json_str(out, REDACTED);
+                return write_str(out, REDACTED);
             }
             text.clear();
             let _ = write!(text, "{value:?}");
@@ -317,6 +325,22 @@ pub(crate) fn record_span(
     fields.compact();
 }
 
+/// Sets a span's `name` field to an already rendered `name` fragment (see
+/// [`set_span_name`]).
+pub(super) fn replace_name(fields: &mut SpanFields, entry: Entry, fragment: &[u8]) {
+    if let Some(old) = fields.entries.iter().position(|e| e.key == "name") {
+        let old = fields.entries.remove(old);
+        fields.dead += (old.end - old.start) as usize;
+    }
+    let start = fields.buffer.len() as u32;
+    fields.buffer.extend_from_slice(fragment);
+    fields.entries.push(Entry {
+        start,
+        end: start + (entry.end - entry.start),
+        ..entry
+    });
+}
+
 /// Sets a span's `name` field to the span's name, as json-subscriber did
 /// (after the attributes: it wins over a field called `name` until that
 /// field is recorded again).
@@ -325,14 +349,11 @@ pub(crate) fn set_span_name(fields: &mut SpanFields, name: &'static str) {
         let old = fields.entries.remove(old);
         fields.dead += (old.end - old.start) as usize;
     }
-    let start = fields.buffer.len() as u32;
-    let known = verdicts::of_static_name("name");
-    write_text(&mut fields.buffer, known.verdict, name);
-    fields.entries.push(Entry::new(
+    push_field(
+        &mut fields.buffer,
+        &mut fields.entries,
         "name",
-        known,
-        start,
-        fields.buffer.len() as u32,
         0,
-    ));
+        |out, verdict| write_text(out, verdict, name),
+    );
 }

@@ -189,38 +189,28 @@ where
             .try_fold(LevelFilter::OFF, |max, hint| hint.map(|h| max.max(h)))
     }
 
+    // The span callbacks go to the output's filter only: `buffer` is never
+    // shown a span's call site (`callsite_enabled` answers for spans from
+    // the output alone), so it follows no span, and passing them on would
+    // only look each span up in it and find nothing.
+
     fn on_new_span(&self, attrs: &span::Attributes<'_>, id: &span::Id, ctx: Context<'_, S>) {
-        self.output.on_new_span(attrs, id, ctx.clone());
-        if let Some(filter) = &self.buffer {
-            Filter::<S>::on_new_span(filter, attrs, id, ctx);
-        }
+        self.output.on_new_span(attrs, id, ctx);
     }
 
     fn on_record(&self, id: &span::Id, values: &span::Record<'_>, ctx: Context<'_, S>) {
-        self.output.on_record(id, values, ctx.clone());
-        if let Some(filter) = &self.buffer {
-            Filter::<S>::on_record(filter, id, values, ctx);
-        }
+        self.output.on_record(id, values, ctx);
     }
 
     fn on_enter(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.output.on_enter(id, ctx.clone());
-        if let Some(filter) = &self.buffer {
-            Filter::<S>::on_enter(filter, id, ctx);
-        }
+        self.output.on_enter(id, ctx);
     }
 
     fn on_exit(&self, id: &span::Id, ctx: Context<'_, S>) {
-        self.output.on_exit(id, ctx.clone());
-        if let Some(filter) = &self.buffer {
-            Filter::<S>::on_exit(filter, id, ctx);
-        }
+        self.output.on_exit(id, ctx);
     }
 
     fn on_close(&self, id: span::Id, ctx: Context<'_, S>) {
-        self.output.on_close(id.clone(), ctx.clone());
-        if let Some(filter) = &self.buffer {
-            Filter::<S>::on_close(filter, id, ctx);
-        }
+        self.output.on_close(id, ctx);
     }
 }
