@@ -26,4 +26,10 @@ fn unused_label_inside(x: u64) -> u64 {
     }
 }
 
+// An argument the attribute names is used: no warning for it.
+#[observe(hash(email), fields(note = ?note))]
+fn named_by_the_attribute(email: &str, note: Option<&str>) -> u64 {
+    1
+}
+
 fn main() {}

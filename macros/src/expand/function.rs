@@ -16,7 +16,7 @@
 //! The declared return type is written outside the user's block scope, so
 //! items the body declares (`use Enum::*;`) never change what it names.
 
-use observe_attr::model::AnnotatedFn;
+use observe_attr::model::{AnnotatedFn, LabelValue, Recording};
 use observe_attr::{Args, Context};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -289,6 +289,7 @@ fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn, body: Body) -> To
             mut_tokens.push((pat.ident.clone(), pat.mutability.take()));
         }
     }
+    let named = named_by_attribute(spec);
     let mut rebinds = TokenStream::new();
     for param in &spec.params {
         let binding = &param.binding;
@@ -306,8 +307,46 @@ fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn, body: Body) -> To
             #[allow(clippy::redundant_locals)]
             let #mutability #ident = #ident;
         });
+        // The attribute is the user's code: an argument it names
+        // (`labels(tier = tier)`, `fields(..)`, `hash(email)`) is used.
+        if named.contains(&ident.to_string()) {
+            rebinds.extend(quote! {
+                #(#cfg)*
+                let _ = &#ident;
+            });
+        }
     }
     rebinds
+}
+
+/// The names the attribute's own expressions and lists mention: label and
+/// field values, `hash(...)` and `redact(...)`.
+fn named_by_attribute(spec: &AnnotatedFn) -> Vec<String> {
+    fn idents(tokens: TokenStream, out: &mut Vec<String>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => out.push(ident.to_string()),
+                proc_macro2::TokenTree::Group(group) => idents(group.stream(), out),
+                _ => {}
+            }
+        }
+    }
+    let mut names = Vec::new();
+    for label in &spec.labels {
+        if let LabelValue::Expr(expr) = &label.value {
+            idents(quote!(#expr), &mut names);
+        }
+    }
+    for field in &spec.fields {
+        let value = &field.value;
+        idents(quote!(#value), &mut names);
+    }
+    for param in &spec.params {
+        if matches!(param.recording, Recording::Hashed | Recording::Redacted) {
+            names.push(param.binding.ident.to_string());
+        }
+    }
+    names
 }
 
 /// `impl Future<Output = ..>` (with any other bounds).
