@@ -55,6 +55,9 @@ pub struct Observation {
     exit: Exit,
     start: Instant,
     done: bool,
+    /// The span was entered by [`Observation::enter_body`] and stays
+    /// entered until the completion is recorded.
+    entered: bool,
 }
 
 impl Observation {
@@ -112,6 +115,7 @@ impl Observation {
             exit,
             start: Instant::now(),
             done: false,
+            entered: false,
         })
     }
 
@@ -164,6 +168,31 @@ impl Observation {
             .map(|o| o.span.enter())
     }
 
+    /// Enters the call's span for a synchronous body and keeps it entered
+    /// until [`Observation::finish`] has recorded the completion inside it
+    /// (or the drop guard has, on a panic or an exit hidden in a macro):
+    /// one enter and one exit per call, not a second pair for the
+    /// completion event.
+    #[inline]
+    pub fn enter_body(observation: &mut Option<Self>) {
+        if let Some(observation) = observation.as_mut()
+            && !observation.span.is_disabled()
+        {
+            observation
+                .span
+                .with_subscriber(|(id, dispatch)| dispatch.enter(id));
+            observation.entered = true;
+        }
+    }
+
+    /// Exits the span [`Observation::enter_body`] entered.
+    fn exit_body(&mut self) {
+        if std::mem::take(&mut self.entered) {
+            self.span
+                .with_subscriber(|(id, dispatch)| dispatch.exit(id));
+        }
+    }
+
     /// Finishes a synchronous call. `classify` (generated, reading the
     /// returned value) tells an `Err` from a success and renders `ret`; it
     /// is a `dyn` so that this is compiled once, not per function.
@@ -184,6 +213,7 @@ impl Observation {
         // what they could not (a panicking `Label` of a generic error).
         let (outcome, ret) = crate::probe::guarded(|| (unclassified(), None), classify);
         self.record(seconds, outcome, ret.as_deref());
+        self.exit_body();
     }
 
     fn record(&self, seconds: f64, outcome: Outcome, ret: Option<&str>) {
@@ -279,7 +309,7 @@ impl Observation {
             ret.as_ref().map(|r| r as &dyn Value),
             Some(&message),
         ];
-        let _entered = (!self.span.is_disabled()).then(|| self.span.enter());
+        let _entered = (!self.entered && !self.span.is_disabled()).then(|| self.span.enter());
         tracing_core::Event::dispatch(metadata, &metadata.fields().value_set_all(&values));
     }
 
@@ -338,6 +368,7 @@ impl Observation {
             Outcome::Cancelled
         };
         self.record(self.start.elapsed().as_secs_f64(), outcome, None);
+        self.exit_body();
     }
 }
 

@@ -126,10 +126,8 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
         quote! {
             #prologue
             #rebinds
-            let __observe_value: #ty = {
-                let __observe_entered = #p::Observation::enter(&__observe);
-                #labeled
-            };
+            #p::Observation::enter_body(&mut __observe);
+            let __observe_value: #ty = #labeled;
             // A body that always panics makes what follows unreachable; that
             // is the plain function's business, not a warning of ours.
             #[allow(unreachable_code)]

@@ -82,9 +82,28 @@ thread_local! {
 
 struct Entered {
     id: Id,
+    /// Which bridge entered it: span ids are per subscriber.
+    pipeline: *const Pipeline,
     ids: Ids,
     /// `None` for a span this bridge does not record.
     _attached: Option<ContextGuard>,
+}
+
+/// The ids of a span this thread has entered through the bridge whose
+/// pipeline is `pipeline`, read from the stack of entered spans: no
+/// look-up in the registry. A span's context is fixed once it is entered
+/// (`set_parent` refuses then), so the entry stays right.
+pub(crate) fn entered_ids(id: &Id, pipeline: *const Pipeline) -> Option<Ids> {
+    ENTERED
+        .with(|stack| {
+            let stack = stack.try_borrow().ok()?;
+            stack
+                .iter()
+                .rev()
+                .find(|entered| entered.id == *id && std::ptr::eq(entered.pipeline, pipeline))
+                .map(|entered| entered.ids)
+        })
+        .filter(|ids| ids.trace != 0)
 }
 
 /// How the context API (`traces::context`) reaches a span's `OtelSpan`
@@ -280,6 +299,7 @@ where
             .map_or((None, Ids::NONE), |(cx, ids)| (Some(cx), ids));
         let entered = Entered {
             id: id.clone(),
+            pipeline: self.pipeline(),
             ids,
             _attached: cx.map(Context::attach),
         };

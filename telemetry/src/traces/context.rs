@@ -3,6 +3,8 @@
 //! exemplars, and for users: what `tracing_opentelemetry::OpenTelemetrySpanExt`
 //! and `get_otel_context` gave, read from the bridge's `OtelSpan`.
 
+use std::sync::Arc;
+
 use opentelemetry::Context;
 use opentelemetry::trace::{SpanId, TraceId};
 use tracing::Dispatch;
@@ -56,6 +58,14 @@ pub fn set_parent(span: &tracing::Span, parent: Context) -> bool {
 /// call while holding them mutably.
 pub(crate) fn ids(id: &Id, dispatch: &Dispatch) -> Option<(TraceId, SpanId, bool)> {
     let access = dispatch.downcast_ref::<Access>()?;
+    // Most asks are about a span the thread is in (the call's own span).
+    if let Some(ids) = super::bridge::entered_ids(id, Arc::as_ptr(&access.pipeline)) {
+        return Some((
+            TraceId::from_bytes(ids.trace.to_be_bytes()),
+            SpanId::from_bytes(ids.span.to_be_bytes()),
+            ids.sampled,
+        ));
+    }
     let mut ids = None;
     (access.read)(dispatch, id, &mut |data| {
         let span_context = &data.span_context;
