@@ -162,6 +162,38 @@ fn track_caller_reports_the_callers_location() {
     );
 }
 
+/// An error whose `From` records where the `?` was (as error-stack and
+/// snafu do).
+#[derive(Debug)]
+struct Located(&'static Location<'static>);
+
+impl From<std::num::ParseIntError> for Located {
+    #[track_caller]
+    fn from(_: std::num::ParseIntError) -> Self {
+        Located(Location::caller())
+    }
+}
+
+fn question_mark_location_plain(text: &str) -> Result<u8, Located> {
+    Ok(text.parse::<u8>()?)
+}
+
+#[observe]
+fn question_mark_location(text: &str) -> Result<u8, Located> {
+    Ok(text.parse::<u8>()?)
+}
+
+#[test]
+fn a_track_caller_from_behind_question_mark_sees_the_question_mark() {
+    let plain = question_mark_location_plain("x").unwrap_err().0;
+    let (result, _) = capture(|| question_mark_location("x"));
+    let observed = result.unwrap_err().0;
+    // The `?` expression of each function's body, as without the attribute.
+    assert_eq!(observed.file(), plain.file());
+    assert_eq!(observed.line(), plain.line() + 5);
+    assert_eq!(observed.column(), plain.column());
+}
+
 // ---- drop order ----
 
 thread_local! {

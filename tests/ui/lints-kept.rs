@@ -26,6 +26,18 @@ fn unused_label_inside(x: u64) -> u64 {
     }
 }
 
+// A pattern argument first: the plain names after it are still checked.
+#[observe]
+fn after_a_pattern(_: u8, unused_after: u8) -> u8 {
+    1
+}
+
+// The argument's own lint attributes still apply to it.
+#[observe]
+fn own_lint_attributes(#[allow(unused_variables)] quiet: u64, #[expect(unused_variables)] expected: u64) -> u64 {
+    1
+}
+
 // An argument the attribute names is used: no warning for it.
 #[observe(hash(email), fields(note = ?note))]
 fn named_by_the_attribute(email: &str, note: Option<&str>) -> u64 {

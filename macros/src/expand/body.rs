@@ -15,7 +15,7 @@ use syn::spanned::Spanned;
 use syn::visit_mut::{self, VisitMut};
 use syn::{Block, Expr, ExprBreak, ExprMatch, Item, Lifetime, Token};
 
-use super::private;
+use super::private_at;
 
 /// The label of the body's block.
 pub fn label() -> Lifetime {
@@ -74,7 +74,9 @@ impl VisitMut for Exits {
 /// `expr?` as a `break` out of the body with the residual.
 /// The operand's place is taken by `()`, replaced by the caller.
 fn question_mark(label: &Lifetime, span: Span) -> TokenStream {
-    let p = private();
+    // At the `?`'s span, so a `#[track_caller]` `From` sees the `?` as
+    // its caller.
+    let p = private_at(span);
     quote_spanned! {span=>
         match #p::Branch::observe_branch(()) {
             ::core::ops::ControlFlow::Continue(__observe_value) => __observe_value,

@@ -98,7 +98,9 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             #prologue
             #rebinds
             let __observe_entered = #p::Observation::enter(&__observe);
-            #user_block
+            // Labeled, so that rustc does not see a block as the block's
+            // value (`unused_braces` on `-> ! { panic!() }`).
+            '__observe_never: #user_block
         }
     } else if output.as_ref().is_some_and(returns_impl_future) {
         let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
@@ -255,53 +257,71 @@ enum Body {
     /// the body: a parameter the body never uses is still reported
     /// `unused_variables` (the span read the parameter, not the binding
     /// the body sees). They drop at the function's end, after the
-    /// completion was recorded, as the parameters did; only when a panic
-    /// unwinds do they now drop before the observation records it. Only
-    /// when every argument is a plain name: a pattern argument stays a
-    /// parameter, and the parameters would then drop in another order.
+    /// completion was recorded, as the parameters did. Only the plain-name
+    /// arguments after the last pattern argument (`(a, b): (u8, u8)`, `_`)
+    /// are rebound: locals drop before parameters, so rebinding any other
+    /// would change the order the arguments drop in.
     Sync,
 }
 
-/// `let a = a;` for every argument taken by value, in order, under its
-/// `#[cfg]`s. `mut` moves from the signature to the rebinding, the user's
-/// own token, so `unused_mut` still points at it.
+/// `let a = a;` for the arguments taken by value (see [`Body`]), in
+/// order, under their `#[cfg]`s. `mut` and the argument's lint attributes
+/// (`#[allow(unused_variables)]`, `#[expect(..)]`) move from the signature
+/// to the rebinding, the user's own tokens, so the lints still point at
+/// them and still see them.
 fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn, body: Body) -> TokenStream {
-    if body == Body::Sync
-        && function.sig.inputs.iter().any(|input| match input {
-            FnArg::Typed(typed) => !matches!(
-                &*typed.pat,
-                Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none()
-            ),
-            FnArg::Receiver(_) => false,
-        })
-    {
-        return TokenStream::new();
-    }
-    let mut mut_tokens = Vec::new();
-    for input in &mut function.sig.inputs {
+    let plain = |input: &FnArg| match input {
+        FnArg::Typed(typed) => matches!(
+            &*typed.pat,
+            Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none()
+        ),
+        FnArg::Receiver(_) => false,
+    };
+    let inputs = function.sig.inputs.len();
+    let first_rebound = match body {
+        Body::Async => 0,
+        Body::Sync => {
+            inputs
+                - function
+                    .sig
+                    .inputs
+                    .iter()
+                    .rev()
+                    .take_while(|input| plain(input))
+                    .count()
+        }
+    };
+    let mut moved = Vec::new();
+    for input in function.sig.inputs.iter_mut().skip(first_rebound) {
         if let FnArg::Typed(typed) = input
             && let Pat::Ident(pat) = &mut *typed.pat
             && pat.by_ref.is_none()
             && pat.subpat.is_none()
         {
-            mut_tokens.push((pat.ident.clone(), pat.mutability.take()));
+            let (lints, kept) =
+                std::mem::take(&mut typed.attrs)
+                    .into_iter()
+                    .partition(|attr: &syn::Attribute| {
+                        ["allow", "expect", "warn", "deny", "forbid"]
+                            .iter()
+                            .any(|lint| attr.path().is_ident(lint))
+                    });
+            typed.attrs = kept;
+            moved.push((pat.ident.clone(), pat.mutability.take(), lints));
         }
     }
     let named = named_by_attribute(spec);
     let mut rebinds = TokenStream::new();
-    for param in &spec.params {
-        let binding = &param.binding;
-        if binding.is_self || binding.by_ref || binding.ty.is_none() {
-            continue;
-        }
-        let ident = &binding.ident;
-        let cfg = &binding.cfg;
-        let mutability = mut_tokens
+    for (ident, mutability, lints) in &moved {
+        let cfg = spec
+            .params
             .iter()
-            .find(|(name, _)| name == ident)
-            .and_then(|(_, token)| *token);
+            .find(|param| param.binding.ident == *ident && !param.binding.is_self)
+            .map(|param| param.binding.cfg.clone())
+            .unwrap_or_default();
         rebinds.extend(quote! {
             #(#cfg)*
+            #(#lints)*
             #[allow(clippy::redundant_locals)]
             let #mutability #ident = #ident;
         });

@@ -59,5 +59,11 @@ fn not_observed_twice(function: &ItemFn) -> syn::Result<()> {
 
 /// The path generated code reaches the runtime through.
 fn private() -> TokenStream {
-    quote::quote!(::observe::__private)
+    private_at(proc_macro2::Span::call_site())
+}
+
+/// The same path with every token at `span` (so that a call through it is
+/// located there, for `#[track_caller]`).
+fn private_at(span: proc_macro2::Span) -> TokenStream {
+    quote::quote_spanned!(span=> ::observe::__private)
 }
