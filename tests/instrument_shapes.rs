@@ -10,6 +10,7 @@
 mod support;
 
 use std::fmt;
+use std::future::Future;
 
 use observe::observe;
 use support::{capture, capture_async};
@@ -60,6 +61,17 @@ async fn async_tail_literal() -> u64 {
 #[observe]
 async fn async_tail_field(pair: &Pair) -> u8 {
     pair.0
+}
+
+// A synchronous function returning a future whose `?` needs the declared
+// `Output` to know its error type.
+#[observe]
+#[allow(clippy::manual_async_fn)]
+fn future_with_question_mark(text: &str) -> impl Future<Output = Result<u8, String>> + '_ {
+    async move {
+        let value: u8 = text.parse().map_err(|_| "bad".to_string())?;
+        Ok(value)
+    }
 }
 
 struct Counter(u32);
@@ -272,11 +284,12 @@ fn every_shape_compiles_runs_and_records() {
             Memory.get(4).await,
             async_tail_literal().await,
             async_tail_field(&Pair(7, 8)).await,
+            future_with_question_mark("9").await,
         )
     });
     assert_eq!(
         values,
-        (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4), 1, 7)
+        (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4), 1, 7, Ok(9))
     );
     for function in [
         "async_plain",

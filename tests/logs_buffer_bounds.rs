@@ -31,15 +31,22 @@ fn many_concurrent_traces_stay_within_the_limits() {
 
     let filled = Arc::new(Barrier::new(TRACES + 1));
     let measured = Arc::new(Barrier::new(TRACES + 1));
+    // Trace 0 fills its buffer before the others start: the total limit
+    // then starves the others, not the trace whose flush is checked.
+    let first_filled = Arc::new(Barrier::new(2));
     let threads: Vec<_> = (0..TRACES)
         .map(|index| {
             let (filled, measured) = (filled.clone(), measured.clone());
-            std::thread::spawn(move || {
+            let zero_filled = first_filled.clone();
+            let thread = std::thread::spawn(move || {
                 let span = tracing::info_span!("request", index);
                 let _entered = span.enter();
                 let padding = "x".repeat(300);
                 for line in 0..LINES {
                     tracing::debug!(line, padding = padding.as_str(), "step");
+                }
+                if index == 0 {
+                    zero_filled.wait();
                 }
                 // Every trace is open and full: the main thread measures.
                 filled.wait();
@@ -47,7 +54,11 @@ fn many_concurrent_traces_stay_within_the_limits() {
                 if index == 0 {
                     tracing::error!("trace 0 fails");
                 }
-            })
+            });
+            if index == 0 {
+                first_filled.wait();
+            }
+            thread
         })
         .collect();
     filled.wait();

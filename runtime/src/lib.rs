@@ -44,7 +44,7 @@ pub mod __private {
     pub use crate::catalog::FunctionInfo;
     pub use crate::label::cardinality;
     pub use crate::labels::{LabelPart, LabelSet};
-    pub use crate::observation::{Exit, Observation, ObservedFuture};
+    pub use crate::observation::{Exit, Observation, ObservedFuture, with_output};
     pub use crate::outcome::Outcome;
     pub use crate::probe::{Probe, Recorded, field, field_debug, field_display};
     pub use crate::question_mark::{Branch, FromResidual};

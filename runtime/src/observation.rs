@@ -372,6 +372,14 @@ impl Observation {
     }
 }
 
+/// `future`, its output type fixed to `O`: generated code names the
+/// declared `impl Future<Output = O>`, so the output is known before the
+/// classifier dispatches on its type.
+#[inline(always)]
+pub fn with_output<O, F: Future<Output = O>>(future: F) -> F {
+    future
+}
+
 pin_project_lite::pin_project! {
     /// An async call's future: enters the span on every poll, and finishes
     /// the observation when the output is ready. Dropped before that, the
