@@ -284,12 +284,20 @@ fn every_shape_compiles_runs_and_records() {
             Memory.get(4).await,
             async_tail_literal().await,
             async_tail_field(&Pair(7, 8)).await,
-            future_with_question_mark("9").await,
         )
     });
     assert_eq!(
         values,
-        (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4), 1, 7, Ok(9))
+        (2, "g", "yz", 6, Ok(7), true, 2, 3, 4, Some(4), 1, 7)
+    );
+    let (value, future_captured) = capture_async(async { future_with_question_mark("9").await });
+    assert_eq!(value, Ok(9));
+    assert_eq!(
+        future_captured.counter(
+            "flow_calls_total",
+            &[("function", "future_with_question_mark"), ("outcome", "ok")]
+        ),
+        1
     );
     for function in [
         "async_plain",
