@@ -26,7 +26,7 @@ use opentelemetry::{Context, ContextGuard, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample, SpanProcessor};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Dispatch, Event as TracingEvent, Level, Subscriber};
+use tracing::{Dispatch, Event as TracingEvent, Level, Metadata, Subscriber};
 use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
@@ -68,6 +68,20 @@ impl ThreadAttributes {
             let name = Value::String(StringValue::from(name.clone()));
             attributes.push(KeyValue::new(Key::from_static_str("thread.name"), name));
         }
+    }
+}
+
+/// The call site's `code.*` attributes, as tracing-opentelemetry sets
+/// them on spans and events.
+fn push_location(meta: &'static Metadata<'static>, attributes: &mut Vec<KeyValue>) {
+    if let Some(file) = meta.file() {
+        attributes.push(KeyValue::new("code.file.path", file));
+    }
+    if let Some(module) = meta.module_path() {
+        attributes.push(KeyValue::new("code.module.name", module));
+    }
+    if let Some(line) = meta.line() {
+        attributes.push(KeyValue::new("code.line.number", i64::from(line)));
     }
 }
 
@@ -245,15 +259,7 @@ where
             ..Updates::default()
         };
         let attributes = &mut updates.attributes;
-        if let Some(file) = meta.file() {
-            attributes.push(KeyValue::new("code.file.path", file));
-        }
-        if let Some(module) = meta.module_path() {
-            attributes.push(KeyValue::new("code.module.name", module));
-        }
-        if let Some(line) = meta.line() {
-            attributes.push(KeyValue::new("code.line.number", i64::from(line)));
-        }
+        push_location(meta, attributes);
         THREAD.with(|thread| thread.push_to(attributes));
         attributes.push(KeyValue::new("target", meta.target()));
         attrs.record(&mut SpanFields(&mut updates));
@@ -354,15 +360,7 @@ where
         if name.is_empty() {
             name = Cow::Borrowed(meta.name());
         }
-        if let Some(file) = meta.file() {
-            attributes.push(KeyValue::new("code.file.path", file));
-        }
-        if let Some(module) = meta.module_path() {
-            attributes.push(KeyValue::new("code.module.name", module));
-        }
-        if let Some(line) = meta.line() {
-            attributes.push(KeyValue::new("code.line.number", i64::from(line)));
-        }
+        push_location(meta, &mut attributes);
         if let Some(data) = span.extensions_mut().get_mut::<OtelSpan>() {
             let error = *meta.level() == Level::ERROR;
             data.add_event(name, attributes, error, updates, self.pipeline());
