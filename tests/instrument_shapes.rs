@@ -244,6 +244,18 @@ fn ret_impl_trait() -> impl Iterator<Item = u8> {
 #[observe(ret)]
 fn ret_unit() {}
 
+// `-> impl Trait` bodies checked against the declared type, as without the
+// attribute: closure argument types from the bound, a diverging body.
+#[observe]
+fn returns_closure() -> impl FnMut(&str) -> usize {
+    |text| text.len()
+}
+
+#[observe]
+fn returns_a_stub() -> impl fmt::Debug {
+    todo!("a stub")
+}
+
 // ---- dead code and type shadowing ----
 
 #[expect(dead_code)]
@@ -346,6 +358,8 @@ fn every_shape_compiles_runs_and_records() {
         assert_eq!(parent(), 1);
         assert_eq!(ret_value(), (1, "one"));
         assert_eq!(ret_impl_trait().count(), 2);
+        assert_eq!(returns_closure()("abc"), 3);
+        assert!(std::panic::catch_unwind(returns_a_stub).is_err());
         ret_unit();
         assert_eq!(shadowed_return(), Shape::Circle);
     });
@@ -360,6 +374,16 @@ fn every_shape_compiles_runs_and_records() {
             captured.counter(
                 "flow_calls_total",
                 &[("function", function), ("outcome", "error")]
+            ),
+            1,
+            "{function}"
+        );
+    }
+    for (function, outcome) in [("returns_closure", "ok"), ("returns_a_stub", "panic")] {
+        assert_eq!(
+            captured.counter(
+                "flow_calls_total",
+                &[("function", function), ("outcome", outcome)]
             ),
             1,
             "{function}"

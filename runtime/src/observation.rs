@@ -30,6 +30,11 @@ pub enum Exit {
     Sync,
     /// An async body: a drop before completion is a cancellation.
     Async,
+    /// A synchronous body that is the function's own return value (a
+    /// `-> impl Trait` function, whose value cannot be named or looked
+    /// into): the drop at the function's end is its completion, a success
+    /// unless a panic unwinds.
+    Tail,
 }
 
 /// The severity of the completion event.
@@ -357,6 +362,8 @@ impl Observation {
         self.done = true;
         let outcome = if std::thread::panicking() {
             Outcome::Panic
+        } else if self.exit == Exit::Tail {
+            Outcome::Ok
         } else if self.exit == Exit::Sync {
             Outcome::Error(ErrorInfo {
                 kind: DEFAULT_ERROR_KIND,

@@ -126,6 +126,22 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
             #[allow(unreachable_code, clippy::needless_return)]
             return #p::ObservedFuture::new(__observe, __observe_future, #classify);
         }
+    } else if matches!(output, Some(Type::ImplTrait(_))) && !spec.ret {
+        // `-> impl Trait` (without `ret`, which needs the value itself):
+        // the body stays the function's return value, so
+        // it is checked against the opaque type as without the attribute
+        // (a closure's argument types, a body that only diverges); its
+        // `return`s and `?`s are its own. The observation completes when it
+        // drops at the function's end: the value is opaque, so a success
+        // unless a panic unwinds.
+        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
+        let prologue = prologue(spec, quote!(#p::Exit::Tail));
+        quote! {
+            #prologue
+            #rebinds
+            #p::Observation::enter_body(&mut __observe);
+            '__observe_tail: #user_block
+        }
     } else {
         let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
         let prologue = prologue(spec, quote!(#p::Exit::Sync));
