@@ -4,54 +4,12 @@
 //! successful trace does not. `OTEL_LOGS_EXPORTER=none` keeps log records
 //! from the same endpoint.
 
+#[path = "../../tests/support/otlp.rs"]
+mod otlp;
+
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 
 use observe_telemetry::{LogWriter, OtlpProtocol, SamplerConfig, Telemetry};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
-
-#[derive(Clone, Default)]
-struct Receiver(
-    Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-    Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
-);
-
-#[tonic::async_trait]
-impl LogsService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        self.1.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportLogsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.0.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
@@ -81,17 +39,8 @@ async fn failed_and_slow_traces_are_exported_whole() {
         std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
         std::env::set_var("OTEL_LOGS_EXPORTER", "none");
     }
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let server = receiver.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(LogsServiceServer::new(server.clone()))
-            .add_service(TraceServiceServer::new(server))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-            .await
-    });
+    let receiver = otlp::Receiver::default();
+    let endpoint = receiver.serve().await;
     let (writer, _logs) = LogWriter::memory();
     let telemetry = Telemetry::builder()
         .log_writer(writer)
@@ -112,7 +61,7 @@ async fn failed_and_slow_traces_are_exported_whole() {
     .unwrap();
 
     let mut by_trace: HashMap<String, Vec<String>> = HashMap::new();
-    for request in receiver.0.lock().unwrap().iter() {
+    for request in receiver.traces.lock().unwrap().iter() {
         for span in request
             .resource_spans
             .iter()
@@ -132,7 +81,7 @@ async fn failed_and_slow_traces_are_exported_whole() {
     }
     assert!(!by_trace.contains_key(fine.as_str()), "{by_trace:?}");
     assert!(
-        receiver.1.lock().unwrap().is_empty(),
+        receiver.logs.lock().unwrap().is_empty(),
         "OTEL_LOGS_EXPORTER=none: no log records"
     );
     drop(telemetry);

@@ -3,55 +3,13 @@
 //! of its exported spans, their severity, body and attributes, the service
 //! resource, and no secret: the records are the redacted lines.
 
-use std::sync::{Arc, Mutex};
+#[path = "../../tests/support/otlp.rs"]
+mod otlp;
+
 
 use observe_telemetry::{LogWriter, OtlpProtocol, Telemetry};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
-    TraceService, TraceServiceServer,
-};
-use opentelemetry_proto::tonic::collector::trace::v1::{
-    ExportTraceServiceRequest, ExportTraceServiceResponse,
-};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
-
-#[derive(Clone, Default)]
-struct Receiver {
-    logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
-    traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
-}
-
-#[tonic::async_trait]
-impl LogsService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        self.logs.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportLogsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
-
-#[tonic::async_trait]
-impl TraceService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportTraceServiceRequest>,
-    ) -> Result<tonic::Response<ExportTraceServiceResponse>, tonic::Status> {
-        self.traces.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportTraceServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
 
 fn text(attributes: &[KeyValue], key: &str) -> Option<String> {
     let value = attributes.iter().find(|kv| kv.key == key)?.value.as_ref()?;
@@ -79,17 +37,8 @@ async fn log_records_reach_a_real_otlp_receiver() {
         std::env::remove_var("OTEL_LOGS_EXPORTER");
         std::env::remove_var("OTEL_SERVICE_NAME");
     }
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let server = receiver.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(LogsServiceServer::new(server.clone()))
-            .add_service(TraceServiceServer::new(server))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-            .await
-    });
+    let receiver = otlp::Receiver::default();
+    let endpoint = receiver.serve().await;
 
     let (writer, logs) = LogWriter::memory();
     let telemetry = Telemetry::builder()

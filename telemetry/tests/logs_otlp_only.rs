@@ -2,45 +2,17 @@
 //! lines go to the OTLP logs receiver only, and the signal-specific
 //! endpoint is used for logs while traces have none.
 
-use std::sync::{Arc, Mutex};
+#[path = "../../tests/support/otlp.rs"]
+mod otlp;
+
 
 use observe_telemetry::{LogWriter, OtlpProtocol, Telemetry};
-use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
-    LogsService, LogsServiceServer,
-};
-use opentelemetry_proto::tonic::collector::logs::v1::{
-    ExportLogsServiceRequest, ExportLogsServiceResponse,
-};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
-
-#[derive(Clone, Default)]
-struct Receiver(Arc<Mutex<Vec<ExportLogsServiceRequest>>>);
-
-#[tonic::async_trait]
-impl LogsService for Receiver {
-    async fn export(
-        &self,
-        request: tonic::Request<ExportLogsServiceRequest>,
-    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
-        self.0.lock().unwrap().push(request.into_inner());
-        Ok(tonic::Response::new(ExportLogsServiceResponse {
-            partial_success: None,
-        }))
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stdout_off_and_a_logs_only_endpoint() {
-    let receiver = Receiver::default();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    let server = receiver.clone();
-    tokio::spawn(async move {
-        tonic::transport::Server::builder()
-            .add_service(LogsServiceServer::new(server))
-            .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
-            .await
-    });
+    let receiver = otlp::Receiver::default();
+    let endpoint = receiver.serve().await;
     // SAFETY: set before `init` reads them; nothing else reads them.
     unsafe {
         std::env::remove_var("OTEL_EXPORTER_OTLP_ENDPOINT");
@@ -65,7 +37,7 @@ async fn stdout_off_and_a_logs_only_endpoint() {
 
     assert_eq!(logs.text(), "", "nothing written to the writer");
     let bodies: Vec<String> = receiver
-        .0
+        .logs
         .lock()
         .unwrap()
         .iter()

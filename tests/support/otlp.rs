@@ -1,10 +1,17 @@
-//! A real OTLP/gRPC receiver (opentelemetry-proto's generated tonic trace
-//! and metrics services) on a loopback port, keeping every export request
-//! it gets.
+//! A real OTLP/gRPC receiver (opentelemetry-proto's generated tonic trace,
+//! metrics and logs services) on a loopback port, keeping every export
+//! request it gets. Shared by the root package's tests and, by path, the
+//! telemetry crate's.
 #![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 
+use opentelemetry_proto::tonic::collector::logs::v1::logs_service_server::{
+    LogsService, LogsServiceServer,
+};
+use opentelemetry_proto::tonic::collector::logs::v1::{
+    ExportLogsServiceRequest, ExportLogsServiceResponse,
+};
 use opentelemetry_proto::tonic::collector::metrics::v1::metrics_service_server::{
     MetricsService, MetricsServiceServer,
 };
@@ -23,6 +30,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 pub struct Receiver {
     pub traces: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
     pub metrics: Arc<Mutex<Vec<ExportMetricsServiceRequest>>>,
+    pub logs: Arc<Mutex<Vec<ExportLogsServiceRequest>>>,
 }
 
 #[tonic::async_trait]
@@ -51,8 +59,21 @@ impl MetricsService for Receiver {
     }
 }
 
+#[tonic::async_trait]
+impl LogsService for Receiver {
+    async fn export(
+        &self,
+        request: tonic::Request<ExportLogsServiceRequest>,
+    ) -> Result<tonic::Response<ExportLogsServiceResponse>, tonic::Status> {
+        self.logs.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(ExportLogsServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
 impl Receiver {
-    /// Serves both services on 127.0.0.1 from the current Tokio runtime;
+    /// Serves the three services on 127.0.0.1 from the current Tokio runtime;
     /// returns the endpoint (`http://127.0.0.1:<port>`).
     pub async fn serve(&self) -> String {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -63,7 +84,8 @@ impl Receiver {
                 .add_service(
                     TraceServiceServer::new(receiver.clone()).max_decoding_message_size(64 << 20),
                 )
-                .add_service(MetricsServiceServer::new(receiver))
+                .add_service(MetricsServiceServer::new(receiver.clone()))
+                .add_service(LogsServiceServer::new(receiver))
                 .serve_with_incoming(tonic::transport::server::TcpIncoming::from(listener))
                 .await
         });
