@@ -191,8 +191,10 @@ where
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
+        // Rendered when a line first needs them: the span of a sampled-out
+        // call never does.
         let mut fields = fields::pooled();
-        with_text(|text| template::record_new_span(&mut fields, text, attrs));
+        fields.capture(attrs);
         if span.parent().is_none() {
             buffer::note_root(id);
         }
@@ -203,7 +205,10 @@ where
         let Some(span) = ctx.span(id) else { return };
         let mut extensions = span.extensions_mut();
         if let Some(fields) = extensions.get_mut::<SpanFields>() {
-            with_text(|text| fields::record_span(fields, text, &|v| values.record(v)));
+            with_text(|text| {
+                fields.render_captured(text);
+                fields::record_span(fields, text, &|v| values.record(v));
+            });
         }
     }
 
@@ -462,6 +467,7 @@ fn copy_span_fields<S>(
 ) where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
+    render_captured(span);
     if let Some(fields) = span.extensions().get::<SpanFields>() {
         copy_all(
             values,
@@ -470,6 +476,22 @@ fn copy_span_fields<S>(
             &fields.entries,
             Some(span_rank(distance)),
         );
+    }
+}
+
+/// Renders a span's captured fields if they still wait (the first line
+/// inside the span, or the first held line of its trace).
+pub(crate) fn render_captured<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>)
+where
+    S: Subscriber + for<'lookup> LookupSpan<'lookup>,
+{
+    let waiting = span
+        .extensions()
+        .get::<SpanFields>()
+        .is_some_and(SpanFields::is_captured);
+    if waiting && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
+        // Its own text buffer: the line's is in use while a line is written.
+        fields.render_captured(&mut String::new());
     }
 }
 

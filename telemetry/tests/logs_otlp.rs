@@ -6,7 +6,6 @@
 #[path = "../../tests/support/otlp.rs"]
 mod otlp;
 
-
 use observe_telemetry::{LogWriter, OtlpProtocol, Telemetry};
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;

@@ -5,7 +5,6 @@
 #[path = "../../tests/support/otlp.rs"]
 mod otlp;
 
-
 use observe_telemetry::{LogWriter, OtlpProtocol, Telemetry};
 use opentelemetry_proto::tonic::common::v1::any_value::Value as AnyValue;
 

@@ -239,6 +239,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let mut entries = Vec::with_capacity(16);
         let mut root = None;
         for (distance, span) in leaf.scope().enumerate() {
+            super::render_captured(&span);
             if let Some(fields) = span.extensions().get::<SpanFields>() {
                 for entry in &fields.entries {
                     push_copy(

@@ -108,6 +108,9 @@ pub(crate) struct SpanFields {
     pub entries: Vec<Entry>,
     /// Bytes of `buffer` no entry points at any more (re-recorded fields).
     dead: usize,
+    /// The values the span opened with, kept as they came until a line
+    /// needs them rendered (most spans of a sampled function never do).
+    captured: Captured,
 }
 
 impl Default for SpanFields {
@@ -117,7 +120,142 @@ impl Default for SpanFields {
             buffer: Vec::with_capacity(192),
             entries: Vec::with_capacity(12),
             dead: 0,
+            captured: Captured::default(),
         }
+    }
+}
+
+/// A new span's field values, copied as the span's `ValueSet` gave them:
+/// texts and numbers as they are, a `Debug` value formatted (it cannot be
+/// kept), a secret-named `Debug` value not formatted at all, as rendering
+/// would not format it. Replayed into the renderer when first needed, so
+/// the fragments are what rendering at once would have written.
+#[derive(Debug, Default)]
+struct Captured {
+    /// The span's call site; `None`: nothing captured (or rendered).
+    meta: Option<&'static tracing::Metadata<'static>>,
+    values: Vec<(Field, Raw)>,
+    text: String,
+}
+
+#[derive(Debug)]
+enum Raw {
+    F64(f64),
+    I64(i64),
+    U64(u64),
+    Bool(bool),
+    /// A text, `text[start..end]`.
+    Str(u32, u32),
+    /// A `Debug` value's formatting, `text[start..end]`.
+    Debug(u32, u32),
+    /// A secret-named `Debug` value: never formatted.
+    Secret,
+}
+
+/// A formatted `Debug` value handed back to a visitor as itself.
+struct Verbatim<'a>(&'a str);
+
+impl fmt::Debug for Verbatim<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+struct Capture<'a>(&'a mut Captured);
+
+impl Capture<'_> {
+    fn text(&mut self, field: &Field, write: impl FnOnce(&mut String), raw: fn(u32, u32) -> Raw) {
+        let start = self.0.text.len() as u32;
+        write(&mut self.0.text);
+        let end = self.0.text.len() as u32;
+        self.0.values.push((field.clone(), raw(start, end)));
+    }
+}
+
+impl Visit for Capture<'_> {
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.values.push((field.clone(), Raw::F64(value)));
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.values.push((field.clone(), Raw::I64(value)));
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.values.push((field.clone(), Raw::U64(value)));
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.values.push((field.clone(), Raw::Bool(value)));
+    }
+
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.text(field, |text| text.push_str(value), Raw::Str);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        // The renderer's rule: a secret-named `Debug` value is not formatted.
+        let name = field.name();
+        let key = name.strip_prefix("r#").unwrap_or(name);
+        if verdicts::of_static_name(key).verdict == Verdict::Secret {
+            self.0.values.push((field.clone(), Raw::Secret));
+            return;
+        }
+        self.text(
+            field,
+            |text| {
+                let _ = write!(text, "{value:?}");
+            },
+            Raw::Debug,
+        );
+    }
+}
+
+impl Captured {
+    fn replay(&self, visitor: &mut dyn Visit) {
+        let text = |start: u32, end: u32| &self.text[start as usize..end as usize];
+        for (field, raw) in &self.values {
+            match *raw {
+                Raw::F64(value) => visitor.record_f64(field, value),
+                Raw::I64(value) => visitor.record_i64(field, value),
+                Raw::U64(value) => visitor.record_u64(field, value),
+                Raw::Bool(value) => visitor.record_bool(field, value),
+                Raw::Str(start, end) => visitor.record_str(field, text(start, end)),
+                Raw::Debug(start, end) => visitor.record_debug(field, &Verbatim(text(start, end))),
+                Raw::Secret => visitor.record_debug(field, &Verbatim("")),
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.meta = None;
+        self.values.clear();
+        self.text.clear();
+    }
+}
+
+impl SpanFields {
+    /// Keeps a new span's values for rendering when a line needs them.
+    pub(crate) fn capture(&mut self, attrs: &tracing::span::Attributes<'_>) {
+        self.captured.clear();
+        self.captured.meta = Some(attrs.metadata());
+        attrs.record(&mut Capture(&mut self.captured));
+    }
+
+    /// Whether the captured values still wait to be rendered.
+    pub(crate) fn is_captured(&self) -> bool {
+        self.captured.meta.is_some()
+    }
+
+    /// Renders the captured values (see [`SpanFields::capture`]), once.
+    pub(crate) fn render_captured(&mut self, text: &mut String) {
+        let Some(meta) = self.captured.meta else {
+            return;
+        };
+        let mut captured = std::mem::take(&mut self.captured);
+        super::template::record_new_span(self, text, meta, &|visitor| captured.replay(visitor));
+        captured.clear();
+        self.captured = captured;
     }
 }
 
@@ -164,6 +302,7 @@ pub(crate) fn recycle(mut fields: SpanFields) {
     fields.buffer.clear();
     fields.entries.clear();
     fields.dead = 0;
+    fields.captured.clear();
     let _ = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         if pool.len() < POOL_LIMIT {

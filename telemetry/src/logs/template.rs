@@ -19,7 +19,6 @@ use std::cell::RefCell;
 use std::fmt::{self, Write as _};
 
 use tracing::field::{Field, Visit};
-use tracing::span::Attributes;
 
 use super::fields::{self, Entry, SpanFields, push_field, write_integer, write_text};
 use super::json::{self, write_str};
@@ -59,8 +58,12 @@ thread_local! {
 /// Renders a new span's fields and its `name` into `fields`, copying what
 /// the last span of the same call site left behind where the values are
 /// the same.
-pub(crate) fn record_new_span(fields: &mut SpanFields, text: &mut String, attrs: &Attributes<'_>) {
-    let meta = attrs.metadata();
+pub(crate) fn record_new_span(
+    fields: &mut SpanFields,
+    text: &mut String,
+    meta: &'static tracing::Metadata<'static>,
+    record: &dyn Fn(&mut dyn Visit),
+) {
     let address = meta as *const tracing::Metadata<'static> as usize;
     let slot = ((address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SLOTS;
     let done = TEMPLATES.try_with(|templates| {
@@ -76,7 +79,7 @@ pub(crate) fn record_new_span(fields: &mut SpanFields, text: &mut String, attrs:
             template.fields.clear();
             template.name = None;
         }
-        attrs.record(&mut Reusing {
+        record(&mut Reusing {
             out: &mut fields.buffer,
             entries: &mut fields.entries,
             text: &mut *text,
@@ -96,7 +99,7 @@ pub(crate) fn record_new_span(fields: &mut SpanFields, text: &mut String, attrs:
     });
     if done != Ok(true) {
         // During thread teardown, or re-entered.
-        fields::record_span(fields, text, &|visitor| attrs.record(visitor));
+        fields::record_span(fields, text, record);
         fields::set_span_name(fields, meta.name());
     }
 }
@@ -243,6 +246,7 @@ impl Visit for Reusing<'_> {
 mod tests {
     use super::*;
     use tracing::Subscriber;
+    use tracing::span::Attributes;
     use tracing_subscriber::layer::{Context, SubscriberExt};
     use tracing_subscriber::registry::LookupSpan;
     use tracing_subscriber::{Layer, Registry};
@@ -264,11 +268,20 @@ mod tests {
         fn on_new_span(&self, attrs: &Attributes<'_>, _: &tracing::Id, _: Context<'_, S>) {
             let mut text = String::new();
             let mut reused = SpanFields::default();
-            record_new_span(&mut reused, &mut text, attrs);
+            record_new_span(&mut reused, &mut text, attrs.metadata(), &|visitor| {
+                attrs.record(visitor)
+            });
             let mut rendered = SpanFields::default();
             fields::record_span(&mut rendered, &mut text, &|visitor| attrs.record(visitor));
             fields::set_span_name(&mut rendered, attrs.metadata().name());
             assert_eq!(line(&reused), line(&rendered));
+            // Captured at the span's opening, rendered when a line needs it.
+            let mut deferred = SpanFields::default();
+            deferred.capture(attrs);
+            assert!(deferred.is_captured());
+            deferred.render_captured(&mut text);
+            assert!(!deferred.is_captured());
+            assert_eq!(line(&deferred), line(&rendered));
             self.0.lock().unwrap().push(line(&reused));
         }
     }
