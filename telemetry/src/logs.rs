@@ -467,15 +467,22 @@ fn copy_span_fields<S>(
 ) where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
-    render_captured(span);
-    if let Some(fields) = span.extensions().get::<SpanFields>() {
-        copy_all(
-            values,
-            entries,
-            &fields.buffer,
-            &fields.entries,
-            Some(span_rank(distance)),
-        );
+    let rank = Some(span_rank(distance));
+    {
+        let extensions = span.extensions();
+        match extensions.get::<SpanFields>() {
+            Some(fields) if !fields.is_captured() => {
+                return copy_all(values, entries, &fields.buffer, &fields.entries, rank);
+            }
+            Some(_) => {}
+            None => return,
+        }
+    }
+    // The first line in this span: rendered once, under the write lock.
+    if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
+        // Its own text buffer: the line's is in use while a line is written.
+        fields.render_captured(&mut String::new());
+        copy_all(values, entries, &fields.buffer, &fields.entries, rank);
     }
 }
 
