@@ -59,112 +59,25 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
         return quote!(#function);
     }
 
-    let output = match &function.sig.output {
+    // Copied: the rewrite changes the signature (rebound `mut` arguments).
+    let declared = match &function.sig.output {
         ReturnType::Type(_, ty) => Some((**ty).clone()),
         ReturnType::Default => None,
     };
+    let output = declared.as_ref();
     let user_block = (*function.block).clone();
     let body = if function.sig.asyncness.is_some() && matches!(output, Some(Type::Never(_))) {
-        // `!` cannot annotate the inner block; its output falls back to `()`
-        // and is never produced.
-        let rebinds = rebind_arguments(spec, &mut function, Body::Async);
-        let prologue = prologue(spec, quote!(#p::Exit::Async));
-        let classify = completion::classifier(spec);
-        quote! {
-            #prologue
-            #p::ObservedFuture::new(__observe, async move {
-                #rebinds
-                #user_block;
-                #[allow(unreachable_code)]
-                return;
-            }, #classify).await;
-            ::core::unreachable!("an async fn returning `!` completed")
-        }
+        async_never_body(spec, &mut function, user_block)
     } else if function.sig.asyncness.is_some() {
-        let rebinds = rebind_arguments(spec, &mut function, Body::Async);
-        let fake_return = fake_return(output.as_ref());
-        let prologue = prologue(spec, quote!(#p::Exit::Async));
-        let classify = completion::classifier(spec);
-        quote! {
-            #prologue
-            // Labeled, so that rustc does not see a block as the block's
-            // value (`unused_braces` on a body such as `{ 1 }`).
-            #p::ObservedFuture::new(__observe, async move { #rebinds #fake_return '__observe_async: #user_block }, #classify).await
-        }
+        async_body(spec, &mut function, user_block, output)
     } else if matches!(output, Some(Type::Never(_))) {
-        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
-        let prologue = prologue(spec, quote!(#p::Exit::Sync));
-        quote! {
-            #prologue
-            #rebinds
-            let __observe_entered = #p::Observation::enter(&__observe);
-            // Labeled, so that rustc does not see a block as the block's
-            // value (`unused_braces` on `-> ! { panic!() }`).
-            '__observe_never: #user_block
-        }
-    } else if output.as_ref().is_some_and(returns_impl_future) {
-        let output_ty = output
-            .as_ref()
-            .and_then(future_output)
-            .map_or_else(|| quote!(_), |ty| declared_type(Some(&ty)));
-        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
-        let prologue = prologue(spec, quote!(#p::Exit::Async));
-        let classify = completion::classifier(spec);
-        let labeled = labeled_body(user_block);
-        quote! {
-            #prologue
-            #rebinds
-            // The declared `Output` fixes the future's output type before
-            // the classifier dispatches on it, as the declared return type
-            // fixes it for the plain function (`?` in an `async move`).
-            let __observe_future = #p::with_output::<#output_ty, _>({
-                let __observe_entered = #p::Observation::enter(&__observe);
-                #labeled
-            });
-            // A body that always panics makes what follows unreachable; that
-            // is the plain function's business, not a warning of ours.
-            #[allow(unreachable_code, clippy::needless_return)]
-            return #p::ObservedFuture::new(__observe, __observe_future, #classify);
-        }
+        never_body(spec, &mut function, user_block)
+    } else if output.is_some_and(returns_impl_future) {
+        impl_future_body(spec, &mut function, user_block, output)
     } else if matches!(output, Some(Type::ImplTrait(_))) && !spec.ret {
-        // `-> impl Trait` (without `ret`, which needs the value itself):
-        // the body stays the function's return value, so
-        // it is checked against the opaque type as without the attribute
-        // (a closure's argument types, a body that only diverges); its
-        // `return`s and `?`s are its own. The observation completes when it
-        // drops at the function's end: the value is opaque, so a success
-        // unless a panic unwinds.
-        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
-        let prologue = prologue(spec, quote!(#p::Exit::Tail));
-        quote! {
-            #prologue
-            #rebinds
-            #p::Observation::enter_body(&mut __observe);
-            '__observe_tail: #user_block
-        }
+        impl_trait_body(spec, &mut function, user_block)
     } else {
-        let rebinds = rebind_arguments(spec, &mut function, Body::Sync);
-        let prologue = prologue(spec, quote!(#p::Exit::Sync));
-        let classify = completion::classifier_of_local(spec);
-        let ty = declared_type(output.as_ref());
-        let labeled = labeled_body(user_block);
-        quote! {
-            #prologue
-            #rebinds
-            #p::Observation::enter_body(&mut __observe);
-            // The body's value, or its `return`s made `break`s, would be a
-            // diverging sub-expression of this `let` to clippy: a `todo!()`
-            // stub warned only when annotated. (The allow covers the body:
-            // the user's own `f(return)` is not reported either.)
-            #[allow(clippy::diverging_sub_expression)]
-            let __observe_value: #ty = #labeled;
-            // A body that always panics makes what follows unreachable; that
-            // is the plain function's business, not a warning of ours.
-            #[allow(unreachable_code)]
-            #p::Observation::finish(__observe, #classify);
-            #[allow(unreachable_code, clippy::needless_return)]
-            return __observe_value;
-        }
+        sync_value_body(spec, &mut function, user_block, output)
     };
     // Clippy exempts an empty synchronous body from
     // `extra_unused_type_parameters` (`fn assert_send<T: Send>() {}`); the
@@ -172,6 +85,147 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
     let exempt = (function.sig.asyncness.is_none() && function.block.stmts.is_empty())
         .then(|| quote!(#[allow(clippy::extra_unused_type_parameters)]));
     with_body(&function, brace, quote!(#exempt), body)
+}
+
+/// `async fn .. -> !`: only its panics are recorded; `!` cannot annotate
+/// the inner block, so its output falls back to `()` and is never produced.
+fn async_never_body(spec: &AnnotatedFn, function: &mut ItemFn, user_block: Block) -> TokenStream {
+    let p = private();
+    let rebinds = rebind_arguments(spec, function, Body::Async);
+    let prologue = prologue(spec, quote!(#p::Exit::Async));
+    let classify = completion::classifier(spec);
+    quote! {
+        #prologue
+        #p::ObservedFuture::new(__observe, async move {
+            #rebinds
+            #user_block;
+            #[allow(unreachable_code)]
+            return;
+        }, #classify).await;
+        ::core::unreachable!("an async fn returning `!` completed")
+    }
+}
+
+/// `async fn`: the body in an inner `async move` block, arguments rebound
+/// first, wrapped in `ObservedFuture`.
+fn async_body(
+    spec: &AnnotatedFn,
+    function: &mut ItemFn,
+    user_block: Block,
+    output: Option<&Type>,
+) -> TokenStream {
+    let p = private();
+    let rebinds = rebind_arguments(spec, function, Body::Async);
+    let fake_return = fake_return(output);
+    let prologue = prologue(spec, quote!(#p::Exit::Async));
+    let classify = completion::classifier(spec);
+    quote! {
+        #prologue
+        // Labeled, so that rustc does not see a block as the block's
+        // value (`unused_braces` on a body such as `{ 1 }`).
+        #p::ObservedFuture::new(__observe, async move { #rebinds #fake_return '__observe_async: #user_block }, #classify).await
+    }
+}
+
+/// `fn .. -> !`: the body runs inside the entered span; only its panics
+/// are recorded.
+fn never_body(spec: &AnnotatedFn, function: &mut ItemFn, user_block: Block) -> TokenStream {
+    let p = private();
+    let rebinds = rebind_arguments(spec, function, Body::Sync);
+    let prologue = prologue(spec, quote!(#p::Exit::Sync));
+    quote! {
+        #prologue
+        #rebinds
+        let __observe_entered = #p::Observation::enter(&__observe);
+        // Labeled, so that rustc does not see a block as the block's
+        // value (`unused_braces` on `-> ! { panic!() }`).
+        '__observe_never: #user_block
+    }
+}
+
+/// A synchronous `fn .. -> impl Future`: observed through the future it
+/// returns, as an `async fn` is.
+fn impl_future_body(
+    spec: &AnnotatedFn,
+    function: &mut ItemFn,
+    user_block: Block,
+    output: Option<&Type>,
+) -> TokenStream {
+    let p = private();
+    let output_ty = output
+        .as_ref()
+        .and_then(|ty| future_output(ty))
+        .map_or_else(|| quote!(_), |ty| declared_type(Some(&ty)));
+    let rebinds = rebind_arguments(spec, function, Body::Sync);
+    let prologue = prologue(spec, quote!(#p::Exit::Async));
+    let classify = completion::classifier(spec);
+    let labeled = labeled_body(user_block);
+    quote! {
+        #prologue
+        #rebinds
+        // The declared `Output` fixes the future's output type before
+        // the classifier dispatches on it, as the declared return type
+        // fixes it for the plain function (`?` in an `async move`).
+        let __observe_future = #p::with_output::<#output_ty, _>({
+            let __observe_entered = #p::Observation::enter(&__observe);
+            #labeled
+        });
+        // A body that always panics makes what follows unreachable; that
+        // is the plain function's business, not a warning of ours.
+        #[allow(unreachable_code, clippy::needless_return)]
+        return #p::ObservedFuture::new(__observe, __observe_future, #classify);
+    }
+}
+
+/// `fn .. -> impl Trait` (without `ret`, which needs the value itself):
+/// the body stays the function's return value, so it is checked against
+/// the opaque type as without the attribute (a closure's argument types, a
+/// body that only diverges); its `return`s and `?`s are its own. The
+/// observation completes when it drops at the function's end: the value
+/// is opaque, so a success unless a panic unwinds.
+fn impl_trait_body(spec: &AnnotatedFn, function: &mut ItemFn, user_block: Block) -> TokenStream {
+    let p = private();
+    let rebinds = rebind_arguments(spec, function, Body::Sync);
+    let prologue = prologue(spec, quote!(#p::Exit::Tail));
+    quote! {
+        #prologue
+        #rebinds
+        #p::Observation::enter_body(&mut __observe);
+        '__observe_tail: #user_block
+    }
+}
+
+/// Every other synchronous function: the body inline in a labeled block,
+/// its exits redirected, its value classified before it is returned.
+fn sync_value_body(
+    spec: &AnnotatedFn,
+    function: &mut ItemFn,
+    user_block: Block,
+    output: Option<&Type>,
+) -> TokenStream {
+    let p = private();
+    let rebinds = rebind_arguments(spec, function, Body::Sync);
+    let prologue = prologue(spec, quote!(#p::Exit::Sync));
+    let classify = completion::classifier_of_local(spec);
+    let ty = declared_type(output);
+    let labeled = labeled_body(user_block);
+    quote! {
+        #prologue
+        #rebinds
+        #p::Observation::enter_body(&mut __observe);
+        // The body's value, or its `return`s made `break`s, would be a
+        // diverging sub-expression of this `let` to clippy: a `todo!()`
+        // stub warned only when annotated. (The allow covers the body:
+        // the user's own `f(return)` is not reported either.)
+        #[allow(clippy::diverging_sub_expression)]
+        let __observe_value: #ty = #labeled;
+        // A body that always panics makes what follows unreachable; that
+        // is the plain function's business, not a warning of ours.
+        #[allow(unreachable_code)]
+        #p::Observation::finish(__observe, #classify);
+        #[allow(unreachable_code, clippy::needless_return)]
+        return __observe_value;
+    }
 }
 
 /// `function` printed as `ItemFn` prints itself, with `body` inside the
