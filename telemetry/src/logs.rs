@@ -467,39 +467,40 @@ fn copy_span_fields<S>(
 ) where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
-    let rank = Some(span_rank(distance));
-    {
-        let extensions = span.extensions();
-        match extensions.get::<SpanFields>() {
-            Some(fields) if !fields.is_captured() => {
-                return copy_all(values, entries, &fields.buffer, &fields.entries, rank);
-            }
-            Some(_) => {}
-            None => return,
-        }
-    }
-    // The first line in this span: rendered once, under the write lock.
-    if let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-        // Its own text buffer: the line's is in use while a line is written.
-        fields.render_captured(&mut String::new());
-        copy_all(values, entries, &fields.buffer, &fields.entries, rank);
-    }
+    with_span_fields(span, |fields| {
+        copy_all(
+            values,
+            entries,
+            &fields.buffer,
+            &fields.entries,
+            Some(span_rank(distance)),
+        )
+    });
 }
 
-/// Renders a span's captured fields if they still wait (the first line
-/// inside the span, or the first held line of its trace).
-pub(crate) fn render_captured<S>(span: &tracing_subscriber::registry::SpanRef<'_, S>)
+/// Calls `f` with a span's rendered fields, rendering the captured ones
+/// first if no line has needed them yet: one read lock once they are
+/// rendered, the write lock only for the first line.
+pub(crate) fn with_span_fields<S, R>(
+    span: &tracing_subscriber::registry::SpanRef<'_, S>,
+    f: impl FnOnce(&SpanFields) -> R,
+) -> Option<R>
 where
     S: Subscriber + for<'lookup> LookupSpan<'lookup>,
 {
-    let waiting = span
-        .extensions()
-        .get::<SpanFields>()
-        .is_some_and(SpanFields::is_captured);
-    if waiting && let Some(fields) = span.extensions_mut().get_mut::<SpanFields>() {
-        // Its own text buffer: the line's is in use while a line is written.
-        fields.render_captured(&mut String::new());
+    {
+        let extensions = span.extensions();
+        match extensions.get::<SpanFields>() {
+            Some(fields) if !fields.is_captured() => return Some(f(fields)),
+            Some(_) => {}
+            None => return None,
+        }
     }
+    let mut extensions = span.extensions_mut();
+    let fields = extensions.get_mut::<SpanFields>()?;
+    // Its own text buffer: the line's is in use while a line is written.
+    fields.render_captured(&mut String::new());
+    Some(f(fields))
 }
 
 /// Copies a whole buffer of fragments into the line's buffer in one go

@@ -214,9 +214,9 @@ fn sync_value_body(
         #rebinds
         #p::Observation::enter_body(&mut __observe);
         // The body's value, or its `return`s made `break`s, would be a
-        // diverging sub-expression of this `let` to clippy: a `todo!()`
-        // stub warned only when annotated. (The allow covers the body:
-        // the user's own `f(return)` is not reported either.)
+        // diverging sub-expression of this `let` to clippy: a stub body
+        // that only panics warned only when annotated. (The allow covers
+        // the body: the user's own `f(return)` is not reported either.)
         #[allow(clippy::diverging_sub_expression)]
         let __observe_value: #ty = #labeled;
         // A body that always panics makes what follows unreachable; that

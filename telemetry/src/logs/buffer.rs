@@ -20,7 +20,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::time::{FormatTime, SystemTime};
 use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
 
-use super::fields::{Entry, FieldWriter, SpanFields, push_field};
+use super::fields::{Entry, FieldWriter, push_field};
 use super::json::write_str;
 use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, push_copy, span_rank};
 use crate::config::LogBufferConfig;
@@ -239,8 +239,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let mut entries = Vec::with_capacity(16);
         let mut root = None;
         for (distance, span) in leaf.scope().enumerate() {
-            super::render_captured(&span);
-            if let Some(fields) = span.extensions().get::<SpanFields>() {
+            super::with_span_fields(&span, |fields| {
                 for entry in &fields.entries {
                     push_copy(
                         &mut values,
@@ -250,7 +249,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
                         span_rank(distance),
                     );
                 }
-            }
+            });
             root = Some(span);
         }
         let Some(root) = root else { return };
