@@ -149,8 +149,12 @@ fn track_caller_reports_the_callers_location() {
 
     static LOCATION: std::sync::Mutex<Option<(String, u32)>> = std::sync::Mutex::new(None);
     let previous = std::panic::take_hook();
+    // The hook is process-wide and other tests panic on their own threads
+    // meanwhile: keep only this panic.
     std::panic::set_hook(Box::new(|info| {
-        *LOCATION.lock().unwrap() = info.location().map(|l| (l.file().to_string(), l.line()));
+        if info.payload().downcast_ref::<&str>() == Some(&"from the caller's line") {
+            *LOCATION.lock().unwrap() = info.location().map(|l| (l.file().to_string(), l.line()));
+        }
     }));
     let line = line!() + 1;
     let result = std::panic::catch_unwind(|| observed_caller_panics());
