@@ -69,10 +69,10 @@ pub use observe_telemetry::http;
 #[cfg(feature = "init")]
 pub use observe_telemetry::{
     CapturedLogs, Change, FlightRecorder, FlightRecorderConfig, FlowKnobs, Flows, InitError,
-    LogBufferConfig, LogFilterHandle, LogFormat, LogWriter, MetricsConfig, MetricsTemporality,
-    OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig, Telemetry, TelemetryGuard,
-    WaterfallStyle, context_of, flight_recorder, flows, log_buffer_bytes, metrics_handle,
-    set_parent,
+    KeepReason, LogBufferConfig, LogFilterHandle, LogFormat, LogWriter, MetricsConfig,
+    MetricsTemporality, OtlpProtocol, PrometheusHandle, RecordedTrace, SamplerConfig,
+    SpanEventRecord, SpanRecord, SpanStatus, Telemetry, TelemetryGuard, WaterfallStyle, context_of,
+    flight_recorder, flows, log_buffer_bytes, metrics_handle, set_parent,
 };
 
 #[cfg(feature = "init")]

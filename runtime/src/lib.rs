@@ -29,6 +29,7 @@ pub use hash::{HashKeyError, MIN_HASH_KEY_LEN, set_hash_key};
 pub use label::{Label, OTHER};
 pub use probe::in_guarded_formatting;
 pub use redact::{REDACTED, Sensitive};
+pub use site::is_routine_completion;
 
 /// The name rules shared with the macro and the linter: which names are
 /// secrets, which label keys are high-cardinality.

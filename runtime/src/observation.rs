@@ -284,12 +284,14 @@ impl Observation {
             });
             return;
         }
+        let routine = severity == Severity::Normal && ret.is_none();
         let callsite = &self.named.events[match severity {
+            _ if routine => 3,
             Severity::Normal => 0,
             Severity::Warn => 1,
             Severity::Error => 2,
         }];
-        let Some(metadata) = callsite.enabled(|| self.named.event_origin(meta)) else {
+        let Some(metadata) = callsite.enabled(|| self.named.event_origin(meta, routine)) else {
             return;
         };
         let (error_message, message) = match &outcome {

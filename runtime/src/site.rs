@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use metrics::{Counter, Gauge, Histogram, Key, Label as MetricLabel, Recorder, SharedString, Unit};
-use tracing::Level;
+use tracing::{Level, Metadata};
 use tracing_core::metadata::Kind;
 
 use observe_attr::schema;
@@ -93,8 +93,9 @@ pub(crate) struct Named {
     type_name: &'static str,
     pub(crate) function: &'static str,
     pub(crate) span: DynCallsite,
-    /// The completion event at the function's level, WARN and ERROR.
-    pub(crate) events: [DynCallsite; 3],
+    /// The completion event at the function's level, WARN and ERROR, and
+    /// the routine one (see [`is_routine_completion`]).
+    pub(crate) events: [DynCallsite; 4],
     handles: OnceLock<SiteHandles>,
 }
 
@@ -105,7 +106,12 @@ impl Named {
             type_name,
             function,
             span: DynCallsite::new(meta.level, Kind::SPAN, meta.span_fields),
-            events: [event(meta.level), event(Level::WARN), event(Level::ERROR)],
+            events: [
+                event(meta.level),
+                event(Level::WARN),
+                event(Level::ERROR),
+                event(meta.level),
+            ],
             handles: OnceLock::new(),
         }
     }
@@ -119,9 +125,16 @@ impl Named {
         }
     }
 
-    pub(crate) fn event_origin(&self, meta: &SiteMeta) -> Origin {
+    /// The completion event's origin; `routine` names it as
+    /// [`is_routine_completion`] recognises.
+    pub(crate) fn event_origin(&self, meta: &SiteMeta, routine: bool) -> Origin {
+        let prefix = if routine {
+            ROUTINE_EVENT_PREFIX
+        } else {
+            "event "
+        };
         let name: &'static str =
-            Box::leak(format!("event {}:{}", meta.file, meta.line).into_boxed_str());
+            Box::leak(format!("{prefix}{}:{}", meta.file, meta.line).into_boxed_str());
         Origin {
             name,
             target: meta.module,
@@ -129,6 +142,20 @@ impl Named {
             line: meta.line,
         }
     }
+}
+
+/// The name prefix of routine completion events (see
+/// [`is_routine_completion`]); the others are named `event file:line`, as
+/// `tracing`'s own events are.
+const ROUTINE_EVENT_PREFIX: &str = "routine completion ";
+
+/// Whether `metadata` is the completion event of a successful, fast call
+/// that records no return value. Its line carries nothing the span does
+/// not (flow, function, outcome, duration), so a trace output can leave it
+/// off the span's events; a failed, slow or cancelled call, or one with
+/// `ret`, keeps its event.
+pub fn is_routine_completion(metadata: &Metadata<'_>) -> bool {
+    metadata.is_event() && metadata.name().starts_with(ROUTINE_EVENT_PREFIX)
 }
 
 /// How a call records metrics, decided at entry.

@@ -44,7 +44,10 @@ pub use config::{
     CapturedLogs, LogBufferConfig, LogFormat, LogWriter, MetricsTemporality, OtlpProtocol,
     SamplerConfig, Telemetry,
 };
-pub use flight_recorder::{FlightRecorder, FlightRecorderConfig, RecordedTrace, WaterfallStyle};
+pub use flight_recorder::{
+    FlightRecorder, FlightRecorderConfig, KeepReason, RecordedTrace, SpanEventRecord, SpanRecord,
+    SpanStatus, WaterfallStyle,
+};
 pub use flows::{Change, FlowKnobs, Flows, flows};
 pub use guard::{InitError, LogFilterHandle, TelemetryGuard};
 pub use logs::buffer::buffered_bytes as log_buffer_bytes;

@@ -19,8 +19,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use opentelemetry::Context;
-use opentelemetry::trace::{SpanId, TraceId};
+use opentelemetry::trace::{Event, SpanId, Status, TraceId};
+use opentelemetry::{Context, KeyValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
 
@@ -174,13 +174,14 @@ struct Kept {
     key: Key,
     reason: KeepReason,
     spans: Vec<SpanData>,
-    logs: Vec<String>,
+    logs: Lines,
 }
 
 impl Kept {
     fn record(&self, default_service: &str) -> RecordedTrace {
         let spans = self.spans.iter().map(SpanRecord::from_span_data).collect();
-        let mut trace = RecordedTrace::new(format!("{:032x}", self.key), spans, self.logs.clone());
+        let mut trace =
+            RecordedTrace::new(format!("{:032x}", self.key), spans, self.logs.to_strings());
         trace.refresh(default_service);
         trace.keep_reason = self.reason;
         trace
@@ -193,9 +194,7 @@ impl Kept {
 #[derive(Debug)]
 struct Pending {
     spans: Vec<SpanData>,
-    /// The lines' bytes (each one valid UTF-8), and where each one ends.
-    log_bytes: Vec<u8>,
-    log_ends: Vec<usize>,
+    logs: Lines,
     first_seen: Instant,
     last_seen: Instant,
 }
@@ -204,31 +203,45 @@ impl Pending {
     fn new(now: Instant) -> Self {
         Pending {
             spans: Vec::new(),
-            log_bytes: Vec::new(),
-            log_ends: Vec::new(),
+            logs: Lines::default(),
             first_seen: now,
             last_seen: now,
         }
     }
+}
 
-    fn push_log(&mut self, line: &[u8], limit: usize) {
-        if self.log_ends.len() < limit {
-            self.log_bytes.extend_from_slice(line);
-            self.log_ends.push(self.log_bytes.len());
+/// A trace's lines one after the other in one buffer (each one valid
+/// UTF-8), and where each one ends: copied once, from the line as written,
+/// and turned into strings only when the trace is read.
+#[derive(Debug, Default)]
+struct Lines {
+    bytes: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Lines {
+    fn push(&mut self, line: &[u8], limit: usize) {
+        if self.ends.len() < limit {
+            self.bytes.extend_from_slice(line);
+            self.ends.push(self.bytes.len());
         }
     }
 
-    /// The lines, as the kept trace holds them.
-    fn logs(&self) -> Vec<String> {
+    fn to_strings(&self) -> Vec<String> {
         let mut start = 0;
-        self.log_ends
+        self.ends
             .iter()
             .map(|&end| {
-                let line = String::from_utf8_lossy(&self.log_bytes[start..end]).into_owned();
+                let line = String::from_utf8_lossy(&self.bytes[start..end]).into_owned();
                 start = end;
                 line
             })
             .collect()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
     }
 }
 
@@ -247,12 +260,11 @@ impl State {
 
     /// Empties a settled trace's buffers and keeps them for the next one.
     fn recycle(&mut self, mut pending: Pending) {
-        if self.free.len() >= FREE_LIMIT || pending.log_bytes.capacity() > FREE_LOG_BYTES {
+        if self.free.len() >= FREE_LIMIT || pending.logs.bytes.capacity() > FREE_LOG_BYTES {
             return;
         }
         pending.spans.clear();
-        pending.log_bytes.clear();
-        pending.log_ends.clear();
+        pending.logs.clear();
         self.free.push(pending);
     }
 }
@@ -329,13 +341,11 @@ impl FlightRecorder {
         let config = &self.inner.config;
         let mut state = self.state();
         if let Some(kept) = state.kept_mut(key) {
-            if kept.logs.len() < config.max_logs_per_trace {
-                kept.logs.push(String::from_utf8_lossy(line).into_owned());
-            }
+            kept.logs.push(line, config.max_logs_per_trace);
             return;
         }
         let pending = self.pending_entry(&mut state, key, Instant::now());
-        pending.push_log(line, config.max_logs_per_trace);
+        pending.logs.push(line, config.max_logs_per_trace);
     }
 
     fn pending_entry<'s>(&self, state: &'s mut State, key: Key, now: Instant) -> &'s mut Pending {
@@ -402,15 +412,23 @@ impl FlightRecorder {
                 pending.spans.push(span);
             }
         }
+        self.count_span(&mut state);
+    }
+
+    /// Counts a finished span, sweeping once every `SWEEP_EVERY`.
+    fn count_span(&self, state: &mut State) {
         state.since_sweep += 1;
         if state.since_sweep >= SWEEP_EVERY {
-            self.sweep(&mut state, false, Instant::now());
+            self.sweep(state, false, Instant::now());
         }
     }
 
     /// Settles the traces that have been quiet for the grace period (all
     /// of them with `all`).
     fn sweep(&self, state: &mut State, all: bool, now: Instant) {
+        // The clock was read: the next count starts now, whether or not
+        // this sweep is too soon after the last one.
+        state.since_sweep = 0;
         if !all
             && state
                 .last_sweep
@@ -419,7 +437,6 @@ impl FlightRecorder {
             return;
         }
         state.last_sweep = Some(now);
-        state.since_sweep = 0;
         let grace = self.inner.config.grace;
         let quiet: Vec<Key> = state
             .pending
@@ -478,10 +495,50 @@ impl FlightRecorder {
             key,
             reason,
             spans,
-            logs: pending.logs(),
+            logs: std::mem::take(&mut pending.logs),
         };
         state.push_kept(key, trace, self.inner.config.capacity);
         state.recycle(pending);
+    }
+
+    /// Settles the trace of a local root that just ended, when it would be
+    /// dropped (the root neither failed nor was slow, nothing recorded of
+    /// the trace so far did, and sampling does not keep it): the caller
+    /// then need not build the root's `SpanData` only for it to be dropped.
+    /// `false`, and nothing changed, when the root has to be recorded.
+    pub(crate) fn drop_ordinary_root(
+        &self,
+        trace_id: TraceId,
+        status: &Status,
+        attributes: &[KeyValue],
+        events: &[Event],
+    ) -> bool {
+        if model::is_error(status, attributes) || model::is_slow(events) {
+            return false;
+        }
+        let key = key_of(trace_id);
+        let mut state = self.state();
+        if state.kept_mut(key).is_some() {
+            return false;
+        }
+        if let Some(pending) = state.pending.get(&key)
+            && pending
+                .spans
+                .iter()
+                .any(|span| model::span_data_is_error(span) || model::span_data_is_slow(span))
+        {
+            return false;
+        }
+        if sampled(key, self.inner.config.sample_rate) {
+            return false;
+        }
+        // What `settle_pending` does with a dropped trace.
+        state.dropped += 1;
+        if let Some(pending) = state.pending.remove(&key) {
+            state.recycle(pending);
+        }
+        self.count_span(&mut state);
+        true
     }
 
     /// Settles every pending trace now (e.g. before printing a report).

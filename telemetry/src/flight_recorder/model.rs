@@ -2,7 +2,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::{SpanId, SpanKind, Status};
+use opentelemetry::trace::{Event, SpanId, SpanKind, Status};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use serde_json::json;
@@ -79,18 +79,27 @@ pub struct SpanRecord {
 
 /// [`SpanRecord::is_error`] on a span as the SDK hands it over.
 pub(crate) fn span_data_is_error(span: &SpanData) -> bool {
-    matches!(span.status, Status::Error { .. })
-        || span
-            .attributes
+    is_error(&span.status, &span.attributes)
+}
+
+/// [`SpanRecord::is_slow`] on a span as the SDK hands it over.
+pub(crate) fn span_data_is_slow(span: &SpanData) -> bool {
+    is_slow(&span.events.events)
+}
+
+/// [`SpanRecord::is_error`] on a span's parts (also before it ends).
+pub(crate) fn is_error(status: &Status, attributes: &[KeyValue]) -> bool {
+    matches!(status, Status::Error { .. })
+        || attributes
             .iter()
             .find(|kv| kv.key.as_str() == "http.response.status_code")
             .and_then(|kv| value_text(&kv.value).parse::<u16>().ok())
             .is_some_and(|code| code >= 500)
 }
 
-/// [`SpanRecord::is_slow`] on a span as the SDK hands it over.
-pub(crate) fn span_data_is_slow(span: &SpanData) -> bool {
-    span.events.iter().any(|event| {
+/// [`SpanRecord::is_slow`] on a span's events (also before it ends).
+pub(crate) fn is_slow(events: &[Event]) -> bool {
+    events.iter().any(|event| {
         event
             .attributes
             .iter()

@@ -195,7 +195,7 @@ where
         resource: Resource,
         processors: Vec<Box<dyn SpanProcessor>>,
     ) -> (Self, SdkTracerProvider) {
-        let (pipeline, provider) = Pipeline::build(sampler, resource, processors);
+        let (pipeline, provider) = Pipeline::build(sampler, resource, processors, None);
         (Self::with_pipeline(pipeline), provider)
     }
 
@@ -337,6 +337,10 @@ where
     }
 
     fn on_event(&self, event: &TracingEvent<'_>, ctx: LayerContext<'_, S>) {
+        // The span itself says all a fast success's completion line does.
+        if observe_runtime::is_routine_completion(event.metadata()) {
+            return;
+        }
         let Some(span) = event.parent().and_then(|id| ctx.span(id)).or_else(|| {
             event
                 .is_contextual()
@@ -374,6 +378,9 @@ where
         };
         drop(span);
         let pipeline = self.pipeline();
+        if data.dropped_unbuilt(pipeline) {
+            return;
+        }
         if let Some(finished) = data.finish(pipeline) {
             pipeline.end(finished);
         }

@@ -84,10 +84,12 @@ pub(crate) fn build(
         // It redacts what it stores itself (see `FlightRecorder::redacting`).
         processors.push(Box::new(recorder.clone()));
     }
+    let recorder_alone = recorder.filter(|_| processors.len() == 1).cloned();
     let (pipeline, provider) = pipeline::Pipeline::build(
         RecordEverything::new(sampler(settings.sampler)),
         settings.resource.clone(),
         processors,
+        recorder_alone,
     );
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());

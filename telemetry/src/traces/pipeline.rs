@@ -15,12 +15,17 @@ use opentelemetry_sdk::trace::{
     RandomIdGenerator, SdkTracerProvider, ShouldSample, Span, SpanData, SpanLimits, SpanProcessor,
 };
 
+use crate::flight_recorder::FlightRecorder;
+
 /// The instrumentation scope of every span the bridge makes, as the
 /// provider's `tracer("observe")` would name it.
 pub(crate) const SCOPE: &str = "observe";
 
 pub(crate) struct Pipeline {
     processors: Vec<Box<dyn SpanProcessor>>,
+    /// The flight recorder, when it is the only processor (no exporter):
+    /// see [`Pipeline::recorder_alone`].
+    recorder_alone: Option<FlightRecorder>,
     shut_down: AtomicBool,
     pub sampler: Box<dyn ShouldSample>,
     pub ids: RandomIdGenerator,
@@ -38,11 +43,13 @@ impl std::fmt::Debug for Pipeline {
 
 impl Pipeline {
     /// The provider (holding `sampler` and the processors) and the
-    /// pipeline that shares them.
+    /// pipeline that shares them. `recorder_alone`: the flight recorder,
+    /// when `processors` is it alone.
     pub fn build<T: ShouldSample + Clone + 'static>(
         sampler: T,
         resource: Resource,
         mut processors: Vec<Box<dyn SpanProcessor>>,
+        recorder_alone: Option<FlightRecorder>,
     ) -> (Arc<Pipeline>, SdkTracerProvider) {
         // What the provider's `build` does for its own processors; the shared
         // list is out of its reach once wrapped.
@@ -51,6 +58,7 @@ impl Pipeline {
         }
         let pipeline = Arc::new(Pipeline {
             processors,
+            recorder_alone,
             shut_down: AtomicBool::new(false),
             sampler: Box::new(sampler.clone()),
             ids: RandomIdGenerator::default(),
@@ -63,6 +71,15 @@ impl Pipeline {
             .with_span_processor(Shared(pipeline.clone()))
             .build();
         (pipeline, provider)
+    }
+
+    /// The flight recorder when it is the only processor and the pipeline
+    /// is not shut down: a span it would drop need not be built (see
+    /// `FlightRecorder::drop_ordinary_root`).
+    pub fn recorder_alone(&self) -> Option<&FlightRecorder> {
+        self.recorder_alone
+            .as_ref()
+            .filter(|_| !self.shut_down.load(Ordering::Relaxed))
     }
 
     /// Hands a finished span to every processor, as the SDK's span end does

@@ -333,6 +333,25 @@ impl OtelSpan {
         true
     }
 
+    /// Whether the flight recorder, the pipeline's only processor, dropped
+    /// this span's trace as it ended (a recorded local root that neither
+    /// failed nor was slow, in a trace sampling does not keep): then the
+    /// `SpanData` it would only drop is never built. Most traces end so
+    /// when nothing exports them.
+    pub fn dropped_unbuilt(&self, pipeline: &Pipeline) -> bool {
+        let Some(recorder) = pipeline.recorder_alone() else {
+            return false;
+        };
+        self.recording
+            && self.parent_span_id == SpanId::INVALID
+            && recorder.drop_ordinary_root(
+                self.span_context.trace_id(),
+                &self.status,
+                &self.attributes,
+                &self.events.events,
+            )
+    }
+
     /// The span as the SDK hands it to processors when it ends; `None` when
     /// the sampler dropped it.
     #[inline]
