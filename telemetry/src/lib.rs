@@ -36,7 +36,6 @@ mod verdicts;
 
 use std::sync::Arc;
 
-use tracing_subscriber::Layer as _;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::{Registry, reload};
 
@@ -177,16 +176,19 @@ impl Telemetry {
             recorder: recorder.clone(),
         };
         let subscriber = Registry::default()
-            .with(
+            .with(filter::Output::new(
                 // It also keeps the exemplar ids of the entered span
                 // (`exemplar_ids`).
-                traces::bridge(&traces)
-                    .with_filter(filter::InfoFloor::spans_and_events(trace_filter)),
-            )
-            .with(logs::layer(sink).with_filter(logs::gate::LogGate::new(
-                filter::InfoFloor::spans(log_filter),
-                buffer_filter.take(),
-            )));
+                traces::bridge(&traces),
+                filter::InfoFloor::spans_and_events(trace_filter),
+            ))
+            .with(filter::Output::new(
+                logs::layer(sink),
+                logs::gate::LogGate::new(
+                    filter::InfoFloor::spans(log_filter),
+                    buffer_filter.take(),
+                ),
+            ));
         if tracing::subscriber::set_global_default(subscriber).is_err() {
             let _ = traces.provider.shutdown();
             // Dropping a runtime inside an async context panics.

@@ -226,15 +226,14 @@ where
         // One write lock for both: a trace's local root takes its held
         // lines with it (settled below, once the lock is let go: settling
         // writes lines, which may log), and the fields go back to the pool.
-        let is_root = span.parent().is_none();
+        // Only a root holds a buffer: asking its extensions is cheaper than
+        // looking its parent up.
         let (buffer, fields) = {
             let mut extensions = span.extensions_mut();
-            let buffer = if is_root {
-                extensions.remove::<buffer::TraceBuffer>()
-            } else {
-                None
-            };
-            (buffer, extensions.remove::<SpanFields>())
+            (
+                extensions.remove::<buffer::TraceBuffer>(),
+                extensions.remove::<SpanFields>(),
+            )
         };
         drop(span);
         if let Some(buffer) = buffer {

@@ -69,6 +69,13 @@ impl<F> LogGate<F> {
     }
 }
 
+impl<F: crate::filter::FollowsSpans> crate::filter::FollowsSpans for LogGate<F> {
+    /// `buffer` follows no span (see the span callbacks below).
+    fn follows_spans(&self) -> bool {
+        self.output.follows_spans()
+    }
+}
+
 /// Whether an enclosing span of the event is a function whose verbosity
 /// override covers `level`.
 fn verbose_here<S>(level: &tracing::Level, event: &Event<'_>, cx: &Context<'_, S>) -> bool

@@ -99,8 +99,8 @@ struct Entered {
     /// Which bridge entered it: span ids are per subscriber.
     pipeline: *const Pipeline,
     ids: Ids,
-    /// `None` for a span this bridge does not record.
-    _attached: Option<ContextGuard>,
+    /// The span's context, attached while it is entered.
+    _attached: ContextGuard,
 }
 
 /// The ids of a span this thread has entered through the bridge whose
@@ -294,31 +294,35 @@ where
         }
     }
 
+    // The span callbacks after creation may be called for a span the
+    // bridge's filter did not enable (see `filter::Output`): a span without
+    // an `OtelSpan` is not the bridge's, and is left alone.
+
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let (cx, ids) = ctx
-            .span(id)
-            .and_then(|span| {
-                span.extensions_mut()
-                    .get_mut::<OtelSpan>()
-                    .map(OtelSpan::enter)
-            })
-            .map_or((None, Ids::NONE), |(cx, ids)| (Some(cx), ids));
+        let Some((cx, ids)) = ctx.span(id).and_then(|span| {
+            span.extensions_mut()
+                .get_mut::<OtelSpan>()
+                .map(OtelSpan::enter)
+        }) else {
+            return;
+        };
         let entered = Entered {
             id: id.clone(),
             pipeline: self.pipeline(),
             ids,
-            _attached: cx.map(Context::attach),
+            _attached: Context::attach(cx),
         };
         ENTERED.with(|stack| stack.borrow_mut().push(entered));
         exemplar_ids::set(ids, Ids::NONE);
     }
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        if let Some(span) = ctx.span(id)
-            && let Some(data) = span.extensions_mut().get_mut::<OtelSpan>()
-        {
-            data.exit();
+        let Some(span) = ctx.span(id) else { return };
+        match span.extensions_mut().get_mut::<OtelSpan>() {
+            Some(data) => data.exit(),
+            None => return,
         }
+        drop(span);
         let (exited, current) = ENTERED.with(|stack| {
             let mut stack = stack.borrow_mut();
             let exited = if stack.last().is_some_and(|top| top.id == *id) {
