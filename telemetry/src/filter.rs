@@ -372,8 +372,7 @@ mod tests {
                     let subscriber = subscriber.with(Lifecycle(seen.clone()).with_filter(floor));
                     tracing::subscriber::with_default(subscriber, scenario);
                 }
-                let seen = seen.lock().unwrap().clone();
-                seen
+                seen.lock().unwrap().clone()
             };
             let filtered = run(false);
             assert_eq!(run(true), filtered, "{directives}");
