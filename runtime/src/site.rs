@@ -155,7 +155,9 @@ const ROUTINE_EVENT_PREFIX: &str = "routine completion ";
 /// off the span's events; a failed, slow or cancelled call, or one with
 /// `ret`, keeps its event.
 pub fn is_routine_completion(metadata: &Metadata<'_>) -> bool {
-    metadata.is_event() && metadata.name().starts_with(ROUTINE_EVENT_PREFIX)
+    metadata.is_event()
+        && metadata.name().starts_with(ROUTINE_EVENT_PREFIX)
+        && metadata.fields().len() == COMPLETION_FIELDS.len()
 }
 
 /// How a call records metrics, decided at entry.
