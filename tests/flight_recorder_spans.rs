@@ -2,7 +2,7 @@
 //! with no exporter (where the recorder alone decides, before a root's span
 //! is even built): ordinary traces are dropped, failed and slow ones kept
 //! whole; a completion event is a span event unless it is routine (a fast
-//! success without `ret`).
+//! success without `ret`, below ERROR).
 
 use std::time::Duration;
 
@@ -32,6 +32,13 @@ fn priced() -> u32 {
 #[observe(flow = "recorder")]
 fn charge(fail: bool) -> Result<u32, Declined> {
     if fail { Err(Declined) } else { Ok(1) }
+}
+
+/// A success at ERROR: its line marks the span failed, as any ERROR event
+/// inside a span does.
+#[observe(flow = "recorder", level = "error")]
+fn loud() -> u32 {
+    3
 }
 
 #[observe(flow = "recorder", slow = "1ms")]
@@ -100,9 +107,10 @@ fn ordinary_traces_are_dropped_and_failed_or_slow_ones_kept_with_their_events() 
     assert_eq!(checkout(true), 43);
     assert!(charge(true).is_err());
     sleepy();
+    assert_eq!(loud(), 3);
     recorder.settle_all();
     let traces = recorder.traces();
-    assert_eq!(traces.len(), 3, "{traces:?}");
+    assert_eq!(traces.len(), 4, "{traces:?}");
     assert_eq!(recorder.dropped(), 60);
 
     let nested = &traces[0];
@@ -131,4 +139,8 @@ fn ordinary_traces_are_dropped_and_failed_or_slow_ones_kept_with_their_events() 
     assert_eq!(slow.keep_reason, KeepReason::Slow);
     assert_eq!(events_of(slow, "sleepy"), ["slow call"]);
     assert_eq!(attribute(slow, "sleepy", "slow call", "slow"), Some("true"));
+
+    let loud = &traces[3];
+    assert_eq!(loud.keep_reason, KeepReason::Error);
+    assert_eq!(events_of(loud, "loud"), ["call completed"]);
 }

@@ -284,7 +284,10 @@ impl Observation {
             });
             return;
         }
-        let routine = severity == Severity::Normal && ret.is_none();
+        // At `level = "error"` a success's line is an ERROR event, which
+        // marks the span failed as tracing-opentelemetry's would: not routine.
+        let routine =
+            severity == Severity::Normal && ret.is_none() && meta.level != tracing::Level::ERROR;
         let callsite = &self.named.events[match severity {
             _ if routine => 3,
             Severity::Normal => 0,

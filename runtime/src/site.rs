@@ -150,10 +150,10 @@ impl Named {
 const ROUTINE_EVENT_PREFIX: &str = "routine completion ";
 
 /// Whether `metadata` is the completion event of a successful, fast call
-/// that records no return value. Its line carries nothing the span does
-/// not (flow, function, outcome, duration), so a trace output can leave it
-/// off the span's events; a failed, slow or cancelled call, or one with
-/// `ret`, keeps its event.
+/// that records no return value, below ERROR. Its line carries nothing the
+/// span does not (flow, function, outcome, duration), so a trace output can
+/// leave it off the span's events; a failed, slow or cancelled call, one
+/// with `ret`, and one at `level = "error"` keep their event.
 pub fn is_routine_completion(metadata: &Metadata<'_>) -> bool {
     metadata.is_event()
         && metadata.name().starts_with(ROUTINE_EVENT_PREFIX)

@@ -213,7 +213,7 @@ impl Pending {
 /// A trace's lines one after the other in one buffer (each one valid
 /// UTF-8), and where each one ends: copied once, from the line as written,
 /// and turned into strings only when the trace is read.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 struct Lines {
     bytes: Vec<u8>,
     ends: Vec<usize>,
@@ -495,7 +495,8 @@ impl FlightRecorder {
             key,
             reason,
             spans,
-            logs: std::mem::take(&mut pending.logs),
+            // A copy of exactly the bytes used; the buffer is reused.
+            logs: pending.logs.clone(),
         };
         state.push_kept(key, trace, self.inner.config.capacity);
         state.recycle(pending);

@@ -94,13 +94,19 @@ thread_local! {
     static ENTERED: RefCell<Vec<Entered>> = const { RefCell::new(Vec::new()) };
 }
 
+/// The mark of a span the bridge was shown where telemetry is suppressed:
+/// it has no `OtelSpan`, but entering it still hides the enclosing span's
+/// ids from exemplars, as entering a traced span replaces them.
+struct Untraced;
+
 struct Entered {
     id: Id,
     /// Which bridge entered it: span ids are per subscriber.
     pipeline: *const Pipeline,
     ids: Ids,
-    /// The span's context, attached while it is entered.
-    _attached: ContextGuard,
+    /// The span's context, attached while it is entered (`None` for an
+    /// `Untraced` span).
+    _attached: Option<ContextGuard>,
 }
 
 /// The ids of a span this thread has entered through the bridge whose
@@ -162,6 +168,9 @@ where
 /// attributes, events, status, `busy_ns`/`idle_ns`, the `code.*`,
 /// `thread.*` and `target` attributes) as tracing-opentelemetry 0.34 does
 /// with its defaults, and hands it to the span processors when it closes.
+/// One difference: the completion line of an `#[observe]` call that
+/// succeeded fast, without `ret` and below ERROR, is not made a span event
+/// (the span says all it does; see `observe_runtime::is_routine_completion`).
 ///
 /// Read a span's context with [`context_of`](crate::context_of) and set its
 /// parent with [`set_parent`](crate::set_parent).
@@ -251,6 +260,9 @@ where
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
         let Some(parent) = self.parent(attrs, &ctx) else {
+            // Telemetry is suppressed here: the span is the bridge's, but
+            // recorded nowhere (see `Untraced`).
+            span.extensions_mut().insert(Untraced);
             return;
         };
         let meta = attrs.metadata();
@@ -295,22 +307,29 @@ where
     }
 
     // The span callbacks after creation may be called for a span the
-    // bridge's filter did not enable (see `filter::Output`): a span without
-    // an `OtelSpan` is not the bridge's, and is left alone.
+    // bridge's filter did not enable (see `filter::Output`): a span with
+    // neither an `OtelSpan` nor the `Untraced` mark is not the bridge's,
+    // and is left alone.
 
     fn on_enter(&self, id: &Id, ctx: LayerContext<'_, S>) {
-        let Some((cx, ids)) = ctx.span(id).and_then(|span| {
-            span.extensions_mut()
-                .get_mut::<OtelSpan>()
-                .map(OtelSpan::enter)
-        }) else {
-            return;
+        let Some(span) = ctx.span(id) else { return };
+        let entered = {
+            let mut extensions = span.extensions_mut();
+            if let Some(data) = extensions.get_mut::<OtelSpan>() {
+                Some(data.enter())
+            } else if extensions.get_mut::<Untraced>().is_some() {
+                None
+            } else {
+                return;
+            }
         };
+        drop(span);
+        let (cx, ids) = entered.map_or((None, Ids::NONE), |(cx, ids)| (Some(cx), ids));
         let entered = Entered {
             id: id.clone(),
             pipeline: self.pipeline(),
             ids,
-            _attached: Context::attach(cx),
+            _attached: cx.map(Context::attach),
         };
         ENTERED.with(|stack| stack.borrow_mut().push(entered));
         exemplar_ids::set(ids, Ids::NONE);
@@ -318,9 +337,13 @@ where
 
     fn on_exit(&self, id: &Id, ctx: LayerContext<'_, S>) {
         let Some(span) = ctx.span(id) else { return };
-        match span.extensions_mut().get_mut::<OtelSpan>() {
-            Some(data) => data.exit(),
-            None => return,
+        {
+            let mut extensions = span.extensions_mut();
+            if let Some(data) = extensions.get_mut::<OtelSpan>() {
+                data.exit();
+            } else if extensions.get_mut::<Untraced>().is_none() {
+                return;
+            }
         }
         drop(span);
         let (exited, current) = ENTERED.with(|stack| {
@@ -400,5 +423,63 @@ where
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::Context;
+    use opentelemetry_sdk::Resource;
+    use opentelemetry_sdk::trace::Sampler;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::{Layer, Registry};
+
+    use super::SpanBridge;
+    use crate::exemplar_ids::{self, Ids};
+    use crate::filter::{InfoFloor, Output};
+
+    /// Entering a span where telemetry is suppressed hides the enclosing
+    /// span's ids from exemplars; entering a span the bridge's filter did
+    /// not enable changes nothing.
+    #[test]
+    fn exemplar_ids_follow_the_bridges_own_spans() {
+        let (bridge, _provider) = SpanBridge::new(
+            Sampler::AlwaysOn,
+            Resource::builder_empty().build(),
+            Vec::new(),
+        );
+        let traces = Output::new(
+            bridge,
+            InfoFloor::spans(tracing_subscriber::EnvFilter::new("info")),
+        );
+        // Another output that wants the debug spans the bridge does not.
+        let everything = tracing_subscriber::layer::Identity::new()
+            .with_filter(tracing_subscriber::filter::LevelFilter::TRACE);
+        let subscriber = Registry::default().with(traces).with(everything);
+        tracing::subscriber::with_default(subscriber, || {
+            let outer = tracing::info_span!("outer");
+            let _outer = outer.enter();
+            let traced = exemplar_ids::current();
+            assert!(traced.is_some());
+
+            let foreign = tracing::debug_span!("foreign");
+            assert!(!foreign.is_disabled());
+            foreign.in_scope(|| assert_eq!(exemplar_ids::current(), traced));
+            assert_eq!(exemplar_ids::current(), traced);
+        });
+        let (bridge, _provider) = SpanBridge::new(
+            Sampler::AlwaysOn,
+            Resource::builder_empty().build(),
+            Vec::new(),
+        );
+        tracing::subscriber::with_default(Registry::default().with(bridge), || {
+            // As on an exporter's thread: a span just exited, then a root
+            // where telemetry is suppressed.
+            tracing::info_span!("earlier").in_scope(|| {});
+            assert!(exemplar_ids::just_exited_or_current().is_some());
+            let _suppressed = Context::enter_telemetry_suppressed_scope();
+            let quiet = tracing::info_span!("quiet");
+            quiet.in_scope(|| assert_eq!(exemplar_ids::just_exited_or_current(), Ids::NONE));
+        });
     }
 }
