@@ -184,6 +184,13 @@ fn err_io() -> std::io::Result<u8> {
     Err(std::io::Error::other("io"))
 }
 
+// A block as the operand of `?`: rustc does not lint its braces there.
+#[observe]
+fn err_block_operand(text: Option<String>) -> Option<usize> {
+    let text = { text }?;
+    Some(text.len())
+}
+
 // ---- fields, levels, names, targets ----
 
 const FIELD_VALUE: &str = "constant";
@@ -348,6 +355,8 @@ fn every_shape_compiles_runs_and_records() {
         assert!(err_boxed(true).is_err());
         assert!(err_impl_display(true).is_err());
         assert!(err_io().is_err());
+        assert_eq!(err_block_operand(Some("abc".into())), Some(3));
+        assert_eq!(err_block_operand(None), None);
         assert_eq!(with_fields(5), 5);
         level_trace();
         level_debug();

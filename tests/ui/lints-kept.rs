@@ -1,6 +1,6 @@
 // The attribute hides no lint: every one below fires on the plain
 // function, and fires, at the user's own token, on the annotated one.
-#![deny(unused_variables, unused_mut, unused_labels)]
+#![deny(unused_variables, unused_mut, unused_labels, unused_parens)]
 
 use observe::observe;
 
@@ -42,6 +42,13 @@ fn own_lint_attributes(#[allow(unused_variables)] quiet: u64, #[expect(unused_va
 #[observe(hash(email), fields(note = ?note))]
 fn named_by_the_attribute(email: &str, note: Option<&str>) -> u64 {
     1
+}
+
+// The fix rustc offers is the plain function's: `x?`, not `x`.
+#[observe]
+fn parenthesised_question_mark(x: Option<u8>) -> Option<u8> {
+    let y = (x?);
+    Some(y)
 }
 
 fn main() {}

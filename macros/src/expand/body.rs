@@ -58,8 +58,12 @@ impl VisitMut for Exits {
                         && let Some(slot) = call.args.first_mut()
                     {
                         let operand = std::mem::replace(&mut *try_expr.expr, Expr::PLACEHOLDER);
-                        *slot = operand;
+                        *slot = unbraced(operand);
                         parsed.attrs = std::mem::take(&mut try_expr.attrs);
+                        // Its last token at the `?`: rustc then sees it span
+                        // the whole `x?` (a lint's fix of `(x?)` removes the
+                        // parentheses, not the `?`).
+                        parsed.brace_token = syn::token::Brace(try_expr.question_token.span);
                         *expr = Expr::Match(parsed);
                     }
                 }
@@ -69,6 +73,32 @@ impl VisitMut for Exits {
     }
 
     fn visit_item_mut(&mut self, _: &mut Item) {}
+}
+
+/// A block operand of `?` (`{ x }?`) as the argument of the branch call
+/// would be linted `unused_braces` (a function argument), which it is not
+/// as the operand of `?`: it goes in as `({ x },).0`, the same value, which
+/// rustc does not lint.
+fn unbraced(operand: Expr) -> Expr {
+    match operand {
+        Expr::Block(block) if block.label.is_none() && block.attrs.is_empty() => {
+            let span = block.span();
+            let mut elems = syn::punctuated::Punctuated::new();
+            elems.push(Expr::Block(block));
+            elems.push_punct(Token![,](span));
+            Expr::Field(syn::ExprField {
+                attrs: Vec::new(),
+                base: Box::new(Expr::Tuple(syn::ExprTuple {
+                    attrs: Vec::new(),
+                    paren_token: syn::token::Paren(span),
+                    elems,
+                })),
+                dot_token: Token![.](span),
+                member: syn::Member::Unnamed(syn::Index { index: 0, span }),
+            })
+        }
+        other => other,
+    }
 }
 
 /// `expr?` as a `break` out of the body with the residual.
