@@ -237,6 +237,17 @@ async fn observed_async_drops(a: Noisy, b: Noisy) {
     let _ = (&a, &b);
 }
 
+async fn plain_async_pattern_drops((a, _): (Noisy, Noisy), b: Noisy) {
+    let _local = Noisy("local");
+    let _ = (&a, &b);
+}
+
+#[observe(skip_all)]
+async fn observed_async_pattern_drops((a, _): (Noisy, Noisy), b: Noisy) {
+    let _local = Noisy("local");
+    let _ = (&a, &b);
+}
+
 #[test]
 fn arguments_drop_in_the_plain_functions_order() {
     plain_drops(Noisy("a"), Noisy("b"));
@@ -247,6 +258,19 @@ fn arguments_drop_in_the_plain_functions_order() {
     capture_async(plain_async_drops(Noisy("a"), Noisy("b")));
     let plain = drops();
     capture_async(observed_async_drops(Noisy("a"), Noisy("b")));
+    assert_eq!(drops(), plain);
+
+    // A pattern argument first (docs/attribute.md has the case that differs).
+    capture_async(plain_async_pattern_drops(
+        (Noisy("a"), Noisy("_")),
+        Noisy("b"),
+    ));
+    let plain = drops();
+    assert_eq!(plain, ["local", "b", "a", "_"]);
+    capture_async(observed_async_pattern_drops(
+        (Noisy("a"), Noisy("_")),
+        Noisy("b"),
+    ));
     assert_eq!(drops(), plain);
 }
 
