@@ -362,15 +362,7 @@ impl LogLayer {
                 crate::traces::ids(&leaf.id(), dispatch).map(|(trace, span, _)| (trace, span))
             });
             if let Some((trace, span)) = ids {
-                let mut writer = FieldWriter {
-                    out: values,
-                    entries,
-                    text,
-                    rank: RANK_IDS,
-                    span: false,
-                };
-                writer.trusted_hex("trace_id", &trace.to_bytes());
-                writer.trusted_hex("span_id", &span.to_bytes());
+                push_ids(values, entries, text, trace, span);
                 trace_id = Some(trace);
             }
             // From the leaf outwards, each span looked up once (no
@@ -430,6 +422,25 @@ impl LogLayer {
             }
         }
     }
+}
+
+/// The line's `trace_id` and `span_id` fragments, ranked above everything.
+pub(crate) fn push_ids(
+    out: &mut Vec<u8>,
+    entries: &mut Vec<Entry>,
+    text: &mut String,
+    trace: opentelemetry::trace::TraceId,
+    span: opentelemetry::trace::SpanId,
+) {
+    let mut writer = FieldWriter {
+        out,
+        entries,
+        text,
+        rank: RANK_IDS,
+        span: false,
+    };
+    writer.trusted_hex("trace_id", &trace.to_bytes());
+    writer.trusted_hex("span_id", &span.to_bytes());
 }
 
 /// Puts a line together from its fragments: one entry per key, the
@@ -691,15 +702,7 @@ mod tests {
             TraceId::from_bytes(0x0123_4567_89ab_cdef_fedc_ba98_7654_3210u128.to_be_bytes());
         let span = SpanId::from_bytes(0x00ff_10a0_0000_0001u64.to_be_bytes());
         let (mut out, mut entries, mut text) = (Vec::new(), Vec::new(), String::new());
-        let mut writer = FieldWriter {
-            out: &mut out,
-            entries: &mut entries,
-            text: &mut text,
-            rank: RANK_IDS,
-            span: false,
-        };
-        writer.trusted_hex("trace_id", &trace.to_bytes());
-        writer.trusted_hex("span_id", &span.to_bytes());
+        push_ids(&mut out, &mut entries, &mut text, trace, span);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!(r#""trace_id":"{trace}""span_id":"{span}""#)

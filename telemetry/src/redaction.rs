@@ -88,18 +88,29 @@ pub fn scrub_attribute(attribute: &mut KeyValue) {
 
 /// Scrubs everything user-controlled in a finished span.
 pub fn scrub_span(span: &mut SpanData) {
-    if let Cow::Owned(clean) = scrub(&span.name) {
+    scrub_span_with(span, scrub, scrub_attribute);
+}
+
+/// Scrubs a span's name, attributes, events and status text with `text`
+/// and `attribute` (the rules, or the same rules with their answers
+/// remembered).
+pub(crate) fn scrub_span_with(
+    span: &mut SpanData,
+    text: for<'a> fn(&'a str) -> Cow<'a, str>,
+    attribute: fn(&mut KeyValue),
+) {
+    if let Cow::Owned(clean) = text(&span.name) {
         span.name = Cow::Owned(clean);
     }
-    span.attributes.iter_mut().for_each(scrub_attribute);
+    span.attributes.iter_mut().for_each(attribute);
     for event in span.events.events.iter_mut() {
-        if let Cow::Owned(clean) = scrub(&event.name) {
+        if let Cow::Owned(clean) = text(&event.name) {
             event.name = Cow::Owned(clean);
         }
-        event.attributes.iter_mut().for_each(scrub_attribute);
+        event.attributes.iter_mut().for_each(attribute);
     }
     if let Status::Error { description } = &mut span.status
-        && let Cow::Owned(clean) = scrub(description)
+        && let Cow::Owned(clean) = text(description)
     {
         *description = Cow::Owned(clean);
     }

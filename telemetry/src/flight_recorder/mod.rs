@@ -472,13 +472,11 @@ impl FlightRecorder {
         // Most traces are dropped: decide on the spans as handed over, and
         // convert only the ones kept.
         let all = || pending.spans.iter().chain(root.as_ref());
-        let reason = if all().any(model::span_data_is_error) {
-            KeepReason::Error
-        } else if all().any(model::span_data_is_slow) {
-            KeepReason::Slow
-        } else if sampled(key, self.inner.config.sample_rate) {
-            KeepReason::Sampled
-        } else {
+        let Some(reason) = self.keep_reason(
+            key,
+            || all().any(model::span_data_is_error),
+            || all().any(model::span_data_is_slow),
+        ) else {
             state.dropped += 1;
             state.recycle(pending);
             return;
@@ -514,23 +512,18 @@ impl FlightRecorder {
         attributes: &[KeyValue],
         events: &[Event],
     ) -> bool {
-        if model::is_error(status, attributes) || model::is_slow(events) {
-            return false;
-        }
         let key = key_of(trace_id);
         let mut state = self.state();
         if state.kept_mut(key).is_some() {
             return false;
         }
-        if let Some(pending) = state.pending.get(&key)
-            && pending
-                .spans
-                .iter()
-                .any(|span| model::span_data_is_error(span) || model::span_data_is_slow(span))
-        {
-            return false;
-        }
-        if sampled(key, self.inner.config.sample_rate) {
+        let spans = state.pending.get(&key).map_or(&[][..], |p| &p.spans[..]);
+        let reason = self.keep_reason(
+            key,
+            || model::is_error(status, attributes) || spans.iter().any(model::span_data_is_error),
+            || model::is_slow(events) || spans.iter().any(model::span_data_is_slow),
+        );
+        if reason.is_some() {
             return false;
         }
         // What `settle_pending` does with a dropped trace.
@@ -540,6 +533,25 @@ impl FlightRecorder {
         }
         self.count_span(&mut state);
         true
+    }
+
+    /// Why a settled trace is kept, if it is: an error anywhere in it, else
+    /// a slow call, else sampling by its id.
+    fn keep_reason(
+        &self,
+        key: Key,
+        error: impl FnOnce() -> bool,
+        slow: impl FnOnce() -> bool,
+    ) -> Option<KeepReason> {
+        if error() {
+            Some(KeepReason::Error)
+        } else if slow() {
+            Some(KeepReason::Slow)
+        } else if sampled(key, self.inner.config.sample_rate) {
+            Some(KeepReason::Sampled)
+        } else {
+            None
+        }
     }
 
     /// Settles every pending trace now (e.g. before printing a report).

@@ -22,7 +22,7 @@ use tracing_subscriber::registry::{LookupSpan, Registry, SpanRef};
 
 use super::fields::{Entry, FieldWriter, push_field};
 use super::json::write_str;
-use super::{LogLayer, RANK_EVENT, RANK_IDS, RANK_METADATA, push_copy, span_rank};
+use super::{LogLayer, RANK_EVENT, RANK_METADATA, push_copy, push_ids, span_rank};
 use crate::config::LogBufferConfig;
 
 /// Bytes held across every trace now.
@@ -255,15 +255,7 @@ fn hold_sampled_out(dropped: &observe_runtime::knobs::SampledOut<'_>) {
         let Some(root) = root else { return };
         let mut text = String::new();
         if let Some((trace, span)) = ids {
-            let mut writer = FieldWriter {
-                out: &mut values,
-                entries: &mut entries,
-                text: &mut text,
-                rank: RANK_IDS,
-                span: false,
-            };
-            writer.trusted_hex("trace_id", &trace.to_bytes());
-            writer.trusted_hex("span_id", &span.to_bytes());
+            push_ids(&mut values, &mut entries, &mut text, trace, span);
         }
         text.clear();
         let _ = SystemTime.format_time(&mut Writer::new(&mut text));

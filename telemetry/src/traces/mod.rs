@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use opentelemetry::trace::{Link, SpanKind, Status, TraceId};
+use opentelemetry::trace::{Link, SpanKind, TraceId};
 use opentelemetry::{Context, KeyValue};
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
@@ -45,7 +45,7 @@ use std::borrow::Cow;
 
 use opentelemetry::{Array, StringValue, Value};
 
-use crate::redaction::{scrub_attribute, scrub_span};
+use crate::redaction::{scrub_attribute, scrub_span_with};
 use crate::verdicts::{is_secret_key, scrub_memo};
 
 /// The spans waiting for export at most (then new ones are dropped).
@@ -302,24 +302,7 @@ impl<P: SpanProcessor> SpanProcessor for Redacting<P> {
 
 /// `redaction::scrub_span` with the rules' answers remembered.
 pub(crate) fn scrub_span_memo(span: &mut SpanData) {
-    if let Cow::Owned(clean) = scrub_memo(&span.name) {
-        span.name = Cow::Owned(clean);
-    }
-    span.attributes.iter_mut().for_each(scrub_attribute_memo);
-    for event in span.events.events.iter_mut() {
-        if let Cow::Owned(clean) = scrub_memo(&event.name) {
-            event.name = Cow::Owned(clean);
-        }
-        event.attributes.iter_mut().for_each(scrub_attribute_memo);
-    }
-    if matches!(span.status, Status::Error { .. }) {
-        // The status text: `scrub_span` on what is left to scrub.
-        let attributes = std::mem::take(&mut span.attributes);
-        let events = std::mem::take(&mut span.events.events);
-        scrub_span(span);
-        span.attributes = attributes;
-        span.events.events = events;
-    }
+    scrub_span_with(span, scrub_memo, scrub_attribute_memo);
 }
 
 /// `redaction::scrub_attribute` with the key's verdict and clean texts
