@@ -11,7 +11,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${BIN:-$(ls -t "$repo"/target/release/deps/production-* | grep -v '\.d$' | head -1)}"
 scenarios=("$@")
-[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(bare observe_nothing observe_init observe_init_sampled observe_init_debug hand_wired hand_wired_instrument)
+[[ ${#scenarios[@]} -gt 0 ]] || scenarios=(bare bare_asking_metrics observe_nothing observe_init observe_init_sampled observe_init_debug hand_wired hand_wired_instrument)
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 count() {

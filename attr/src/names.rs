@@ -8,14 +8,19 @@
 pub const SECRET_SUBSTRINGS: &[&str] = &[
     "password",
     "passwd",
+    "passwort",
     "passphrase",
+    "passkey",
     "secret",
     "token",
     "apikey",
+    "accesskey",
     "authorization",
     "cookie",
     "credential",
     "privatekey",
+    "sessionid",
+    "sessid",
 ];
 
 /// Words that make a name secret when they are one of its words (see
@@ -32,6 +37,7 @@ pub const SECRET_WORDS: &[&str] = &[
     "pin",
     "pincode",
     "pwd",
+    "pw",
     "pass",
     "passcode",
     "bearer",
@@ -42,6 +48,7 @@ pub const SECRET_WORDS: &[&str] = &[
     "csrf",
     "xsrf",
     "signature",
+    "sig",
     "salt",
     "otp",
     "totp",
@@ -56,6 +63,9 @@ pub const SECRET_WORDS: &[&str] = &[
 pub const SECRET_WORD_PAIRS: &[(&str, &str)] = &[
     ("api", "key"),
     ("access", "key"),
+    ("account", "key"),
+    ("client", "key"),
+    ("hmac", "key"),
     ("signing", "key"),
     ("private", "key"),
     ("session", "key"),
@@ -66,6 +76,7 @@ pub const SECRET_WORD_PAIRS: &[(&str, &str)] = &[
     ("routing", "number"),
     ("security", "code"),
     ("connection", "string"),
+    ("seed", "phrase"),
 ];
 
 /// Whether an argument, field or key named `name` holds a secret: it

@@ -40,6 +40,20 @@ fn observed_debug(x: u64) -> u64 {
     black_box(x) + 1
 }
 
+/// A bare call that first asks `metrics` whether a recorder listens, as
+/// anything must that counts under a recorder installed at any time,
+/// globally or for one thread: the floor of the nothing-installed case.
+/// (`metrics` 0.24 answers through `with_recorder` only, whose global
+/// look-up is an out-of-line call.)
+#[inline(never)]
+fn bare_asking_metrics(x: u64) -> u64 {
+    if metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) != 0) {
+        black_box(x) + 2
+    } else {
+        black_box(x) + 1
+    }
+}
+
 #[tracing::instrument(skip_all, fields(flow = "bench"))]
 #[inline(never)]
 fn instrumented(x: u64) -> u64 {
@@ -110,6 +124,12 @@ const SCENARIOS: &[Scenario] = &[
         label: "bare call",
         install: || {},
         function: bare,
+    },
+    Scenario {
+        name: "bare_asking_metrics",
+        label: "bare call asking metrics for a recorder",
+        install: || {},
+        function: bare_asking_metrics,
     },
     Scenario {
         name: "observe_nothing",
@@ -291,5 +311,9 @@ fn print_table(results: &[(&Scenario, f64)]) {
     println!(
         "  nothing installed - bare call                                = {:+.1} ns (target <= 5 ns)",
         get("observe_nothing") - get("bare")
+    );
+    println!(
+        "    of which asking metrics for a recorder                     = {:+.1} ns (reference)",
+        get("bare_asking_metrics") - get("bare")
     );
 }

@@ -254,6 +254,32 @@ mod tests {
         );
     }
 
+    /// The program's own metrics are redacted as every other output: a
+    /// secret-named label's value and a secret inside any label value or
+    /// description never reach the exposition, and label sets that differ
+    /// only in what was masked are one series.
+    #[test]
+    fn label_values_and_descriptions_are_redacted() {
+        let handle = render_with(MetricsConfig::default(), || {
+            for key in ["MetricLabelKey1", "MetricLabelKey2"] {
+                metrics::counter!("upstream_calls_total", "api_key" => key, "upstream" => "postgres://app:MetricLabelPw@db")
+                    .increment(1);
+            }
+            metrics::describe_counter!("upstream_calls_total", "Calls, token=DescriptionTok9");
+        });
+        let text = handle.render();
+        for secret in ["MetricLabelKey", "MetricLabelPw", "DescriptionTok9"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(
+            text.contains(
+                "upstream_calls_total{api_key=\"[REDACTED]\",upstream=\"postgres://app:[REDACTED]@db\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert_eq!(text.matches("upstream_calls_total{").count(), 1, "{text}");
+    }
+
     #[test]
     fn every_histogram_has_buckets_default_or_configured() {
         let mut config = MetricsConfig::default();

@@ -2,7 +2,8 @@
 //! rest in key order; the innermost span winning a key over outer spans and
 //! over the event (and a span's `name` being its name, as json-subscriber
 //! had it); every value redacted as the old parse-and-scrub pipeline did
-//! (these lines were checked against it byte for byte).
+//! (these lines were checked against it byte for byte); a field named like
+//! the line's own metadata written as `fields.<name>`, never in its place.
 
 use observe_telemetry::{LogWriter, Telemetry};
 
@@ -81,15 +82,24 @@ fn lines_have_the_exact_keys_order_and_values() {
     }
     tracing::warn!(target: "custom::target", "no span");
     tracing::info!(timestamp = "fake", "dup timestamp");
+    // A field named like the line's own metadata cannot replace it or pose
+    // as it, and is scrubbed like any field.
+    tracing::info!(
+        target = %"postgres://app:TargetFieldPw@db",
+        level = %"Authorization: Bearer LevelFieldTok0123456789",
+        trace_id = "upstream-7",
+        "forged"
+    );
 
     let lines: Vec<String> = buffer.lines().iter().map(|line| stable(line)).collect();
     assert_eq!(
         lines,
         [
-            r#"{"timestamp":"X","level":"spanlevel","message":"msg 42","target":"log_line_format","service":"other","environment":"dev","version":"1.0","trace_id":"X","span_id":"X","amount":"[REDACTED]","b":true,"big":"340282366920938463463374607431768211455","card":"[REDACTED]","f":1.5,"message2":"Big { a: 1 }","name":"inner","nan":null,"neg":-1234567890123,"password":"[REDACTED]","ratio":2.0,"request_id":"r1","shared":"inner","small":12,"text":"quote \" \\ \n \u0007 é","token":"[REDACTED]","type":"\"t\"","z_last":"late"}"#,
-            r#"{"timestamp":"X","level":"spanlevel","message":"failed","target":"log_line_format","service":"other","environment":"dev","version":"1.0","trace_id":"X","span_id":"X","b":true,"big":"340282366920938463463374607431768211455","card":"[REDACTED]","error":"Bearer [REDACTED]","f":1.5,"name":"inner","nan":null,"neg":-1234567890123,"password":"[REDACTED]","request_id":"r1","shared":"inner","type":"\"t\"","z_last":"late"}"#,
+            r#"{"timestamp":"X","level":"INFO","message":"msg 42","target":"log_line_format","service":"other","environment":"dev","version":"1.0","trace_id":"X","span_id":"X","amount":"[REDACTED]","b":true,"big":"340282366920938463463374607431768211455","card":"[REDACTED]","f":1.5,"fields.level":"spanlevel","message2":"Big { a: 1 }","name":"inner","nan":null,"neg":-1234567890123,"password":"[REDACTED]","ratio":2.0,"request_id":"r1","shared":"inner","small":12,"text":"quote \" \\ \n \u0007 é","token":"[REDACTED]","type":"\"t\"","z_last":"late"}"#,
+            r#"{"timestamp":"X","level":"ERROR","message":"failed","target":"log_line_format","service":"other","environment":"dev","version":"1.0","trace_id":"X","span_id":"X","b":true,"big":"340282366920938463463374607431768211455","card":"[REDACTED]","error":"Bearer [REDACTED]","f":1.5,"fields.level":"spanlevel","name":"inner","nan":null,"neg":-1234567890123,"password":"[REDACTED]","request_id":"r1","shared":"inner","type":"\"t\"","z_last":"late"}"#,
             r#"{"timestamp":"X","level":"WARN","message":"no span","target":"custom::target","service":"svc","environment":"dev","version":"1.0"}"#,
-            r#"{"timestamp":"fake","level":"INFO","message":"dup timestamp","target":"log_line_format","service":"svc","environment":"dev","version":"1.0"}"#,
+            r#"{"timestamp":"X","level":"INFO","message":"dup timestamp","target":"log_line_format","service":"svc","environment":"dev","version":"1.0","fields.timestamp":"fake"}"#,
+            r#"{"timestamp":"X","level":"INFO","message":"forged","target":"log_line_format","service":"svc","environment":"dev","version":"1.0","fields.level":"Authorization: [REDACTED]","fields.target":"postgres://app:[REDACTED]@db","fields.trace_id":"upstream-7"}"#,
         ]
     );
     // The ids are the OpenTelemetry ones: 32 and 16 lowercase hex digits.

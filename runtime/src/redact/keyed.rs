@@ -23,28 +23,65 @@ const CREDENTIAL_HEADERS: &[&str] = &[
 /// idempotent).
 const EMPTY_VALUES: &[&str] = &["None", "null", "nil", "\"\"", "''"];
 
-fn is_key_byte(b: u8) -> bool {
+pub(super) fn is_key_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
 }
 
 /// How the value after a key is delimited.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Context {
-    /// `key: value`, `key=value`...
+    /// `key=value`: up to a space or punctuation.
     Plain,
+    /// `key: value`, `key := value`, `key = value`, `key => value`: a
+    /// bare value there may hold spaces (`password: correct horse`), so
+    /// it runs to the end of the line or to punctuation.
+    Spaced,
+    /// `Name(value)`: the group's inside.
+    Group,
     /// `<key>value</key>`: up to the next tag.
     Element,
     /// A credential header's value: up to the end of the line.
     HeaderLine,
 }
 
+/// The longest quoted key read as one name (`"db.password"`,
+/// `"Secret Key"`); longer quoted text is prose, not a key.
+const MAX_QUOTED_KEY: usize = 64;
+
 /// The secret value after the key starting at `i`, if the word there is a
-/// secret name followed by a key-value separator.
+/// secret name followed by a key-value separator. A key inside quotes is
+/// the whole quoted text (`"db.password": "x"`); failing that, the word
+/// alone (`"password: x"` inside a string).
 pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
     let bytes = text.as_bytes();
-    let key_end = i + run_len(bytes, i, is_key_byte);
+    let word_end = i + run_len(bytes, i, is_key_byte);
+    let Some(open) = quote_before(bytes, i) else {
+        return value_after(text, i, word_end, None);
+    };
+    let quote = &bytes[open.0..i];
+    quoted_key_end(bytes, i, quote)
+        .and_then(|key_end| value_after(text, i, key_end, Some(open)))
+        .or_else(|| value_after(text, i, word_end, None))
+}
+
+/// The end of the key that starts at `i` right after the opening `quote`:
+/// where the same quote closes it, within [`MAX_QUOTED_KEY`] bytes and on
+/// one line.
+fn quoted_key_end(bytes: &[u8], i: usize, quote: &[u8]) -> Option<usize> {
+    let limit = bytes.len().min(i + MAX_QUOTED_KEY);
+    let close = quote[quote.len() - 1];
+    let end = i + bytes[i..limit]
+        .iter()
+        .position(|&b| b == close || b == b'\\' || b == b'\n')?;
+    (end > i && bytes[end..].starts_with(quote)).then_some(end)
+}
+
+/// The secret value after the key `i..key_end` (opened by the quote at
+/// `open`, when quoted), if the key is a secret name followed by a
+/// key-value separator.
+fn value_after(text: &str, i: usize, key_end: usize, open: Option<(usize, u8)>) -> Option<Hit> {
+    let bytes = text.as_bytes();
     let key = &text[i..key_end];
-    let open = quote_before(bytes, i);
     let mut pos = key_end;
     if let Some(quote) = open {
         let quote = &bytes[quote.0..i];
@@ -68,27 +105,42 @@ pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
         }
         pos += close + 1;
         context = Context::Element;
-    } else if rest.starts_with(b"=>") {
+    } else if open.is_none()
+        && spaces == 0
+        && key.as_bytes()[0].is_ascii_uppercase()
+        && rest.first() == Some(&b'(')
+    {
+        // A secret-named tuple struct or variant, as `Debug` prints it:
+        // `ApiToken("x")`, `Password("x")`.
+        context = Context::Group;
+    } else if rest.starts_with(b"=>") || rest.starts_with(b":=") {
         pos += 2;
+        context = Context::Spaced;
     } else if rest.first() == Some(&b':') && rest.get(1) != Some(&b':') {
         pos += 1;
-        if header {
-            context = Context::HeaderLine;
-        }
+        context = if header {
+            Context::HeaderLine
+        } else {
+            Context::Spaced
+        };
     } else if rest.first() == Some(&b'=') && rest.get(1) != Some(&b'=') {
         pos += 1;
+        if spaces > 0 || bytes.get(pos) == Some(&b' ') {
+            // `password = correct horse`: an INI or TOML line.
+            context = Context::Spaced;
+        }
     } else if rest.len() >= 3
         && rest[0] == b'%'
         && matches!(&rest[1..3], b"3D" | b"3d" | b"3A" | b"3a")
     {
         pos += 3;
     } else if rest.first() == Some(&b',')
-        && open.is_some_and(|(quote_start, _)| {
-            quote_start > 0 && matches!(bytes[quote_start - 1], b'(' | b'[')
-        })
+        && !key.contains(' ')
+        && open.is_some_and(|(quote_start, _)| opens_pair(bytes, quote_start))
     {
-        // `("password", "hunter2")`
+        // `("password", "hunter2")`, also as `{:#?}` prints it, over lines.
         pos += 1;
+        pos += run_len(bytes, pos, |b| b.is_ascii_whitespace());
     } else if header && spaces > 0 && next_word_is_scheme(bytes, pos) {
         // `Authorization Bearer x`: a header line without its colon.
         context = Context::HeaderLine;
@@ -97,6 +149,13 @@ pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
     }
     if !is_secret_name(key) {
         return None;
+    }
+    if context == Context::Group {
+        let end = balanced_end(bytes, pos);
+        let inner_end = if bytes[end - 1] == b')' { end - 1 } else { end };
+        let value = &text[pos + 1..inner_end];
+        return (!value.is_empty() && !value.starts_with(REDACTED))
+            .then_some(Hit::bare(pos + 1, inner_end));
     }
     if context != Context::Element {
         pos += run_len(bytes, pos, |b| b == b' ' || b == b'\t');
@@ -111,6 +170,16 @@ pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
         return None;
     }
     Some(Hit { start, end, quote })
+}
+
+/// Whether the quote at `quote_start` opens the first item of a tuple or a
+/// list: `(` or `[` before it, with only whitespace between.
+fn opens_pair(bytes: &[u8], quote_start: usize) -> bool {
+    bytes[..quote_start]
+        .iter()
+        .rev()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| matches!(b, b'(' | b'['))
 }
 
 /// The quote right before the key at `i` (`"`, `'`, or an escaped quote such
@@ -173,10 +242,12 @@ fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
     if name > 0 && matches!(bytes.get(group_at), Some(b'(' | b'[' | b'{')) {
         return (balanced_end(bytes, group_at), 0);
     }
+    // After `key: `, a bare value may hold spaces; a line break ends it.
+    let ends_at_space = context != Context::Spaced;
     let mut pos = start;
     while pos < bytes.len() {
         let b = bytes[pos];
-        if b.is_ascii_whitespace()
+        if (b.is_ascii_whitespace() && (ends_at_space || b == b'\n' || b == b'\r'))
             || matches!(
                 b,
                 b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'' | b'<' | b'>' | b'\\'
@@ -186,6 +257,10 @@ fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
             break;
         }
         pos += 1;
+    }
+    // Spaces before the punctuation that ended it are not the value's.
+    while pos > start && matches!(bytes[pos - 1], b' ' | b'\t') {
+        pos -= 1;
     }
     // `password=Bearer <token>`: the scheme and its credential.
     if next_word_is_scheme(bytes, start)

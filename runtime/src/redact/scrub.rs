@@ -84,16 +84,26 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
 fn secret_at(text: &str, i: usize) -> Option<Hit> {
     let bytes = text.as_bytes();
     let b = bytes[i];
-    if b == b'-' {
-        return formats::pem_block_at(bytes, i).map(|end| Hit::bare(i, end));
-    }
     if b == b':' {
         return url_password_at(bytes, i);
+    }
+    let prev = i.checked_sub(1).map(|p| bytes[p]);
+    if b == b'-' || b == b'_' {
+        if b == b'-'
+            && let Some(end) = formats::pem_block_at(bytes, i)
+        {
+            return Some(Hit::bare(i, end));
+        }
+        // A key may start with dashes or underscores (`--db-password=x`,
+        // `_token`, `__Secure-session`): read from the first of them.
+        if prev.is_some_and(keyed::is_key_byte) {
+            return None;
+        }
+        return keyed::value_after_key(text, i);
     }
     if !b.is_ascii_alphanumeric() {
         return None;
     }
-    let prev = i.checked_sub(1).map(|p| bytes[p]);
     let inside_word = prev.is_some_and(|p| p.is_ascii_alphanumeric());
     let after_escape = inside_word && after_percent_escape(bytes, i);
     if inside_word && !after_escape {
@@ -189,9 +199,15 @@ fn scheme_credential_at(bytes: &[u8], i: usize) -> Option<Hit> {
     (len >= MIN_SCHEME_CREDENTIAL).then_some(Hit::bare(start, start + len))
 }
 
+/// The longest raw password (one holding `/`, `?` or `#`) looked for in a
+/// URL's user-info.
+const MAX_RAW_PASSWORD: usize = 256;
+
 /// `scheme://user:password@host`: the password (the user stays). User-info
 /// without a password is masked when it is long enough to be a token
-/// (`https://<token>@host`).
+/// (`https://<token>@host`). A password pasted raw may hold `/`, `?` or `#`
+/// (`postgres://app:pa/ss@db`): then the user-info runs to the first `@`,
+/// unless what follows the colon is a port (`http://host:8080/a@b`).
 /// Found at the `://`, not at the scheme's start, so that text such as
 /// `a.a.a.a…` is not scanned again from every word start.
 fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
@@ -202,16 +218,36 @@ fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
         return None;
     }
     let authority = i + 3;
-    let len = run_len(bytes, authority, |b| {
-        !(b.is_ascii_whitespace()
-            || matches!(b, b'/' | b'?' | b'#' | b'"' | b'\'' | b'<' | b'>' | b'\\'))
+    let ends_url =
+        |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'\\');
+    let info_len = run_len(bytes, authority, |b| {
+        !(ends_url(b) || matches!(b, b'/' | b'?' | b'#'))
     });
-    let info = &bytes[authority..authority + len];
-    let at = info.iter().rposition(|&b| b == b'@')?;
-    let (start, end) = match info[..at].iter().position(|&b| b == b':') {
-        Some(colon) => (authority + colon + 1, authority + at),
-        None if at >= 20 => (authority, authority + at),
-        None => return None,
+    let info = &bytes[authority..authority + info_len];
+    let (start, end) = match info.iter().rposition(|&b| b == b'@') {
+        Some(at) => match info[..at].iter().position(|&b| b == b':') {
+            Some(colon) => (colon + 1, at),
+            None if at >= 20 => (0, at),
+            None => return None,
+        },
+        None => {
+            let colon = info.iter().position(|&b| b == b':')?;
+            let port = &info[colon + 1..];
+            let is_port = !port.is_empty() && port.iter().all(u8::is_ascii_digit);
+            if info.first() == Some(&b'[') || is_port {
+                return None;
+            }
+            // Bounded, so that text repeating `a://b:c/` is not scanned
+            // to its end from every `://`.
+            let from = authority + colon + 1;
+            let rest = &bytes[from..bytes.len().min(from + MAX_RAW_PASSWORD)];
+            let at = rest
+                .iter()
+                .take_while(|&&b| !ends_url(b))
+                .position(|&b| b == b'@')?;
+            (colon + 1, colon + 1 + at)
+        }
     };
+    let (start, end) = (authority + start, authority + end);
     (end > start && &bytes[start..end] != REDACTED.as_bytes()).then_some(Hit::bare(start, end))
 }

@@ -100,6 +100,136 @@ fn key_value_syntaxes() {
     );
 }
 
+/// The shapes a review found leaking (2026-12-02): each masked, and its
+/// whole secret gone.
+#[test]
+fn keys_in_flags_quotes_pretty_pairs_and_type_names() {
+    for (text, secret) in [
+        // A key that starts with dashes or underscores.
+        (
+            "/usr/bin/worker --db-password=CliFlagPw --api-key=CliFlagKey",
+            "CliFlagPw",
+        ),
+        (
+            "/usr/bin/worker --db-password=CliFlagPw --api-key=CliFlagKey",
+            "CliFlagKey",
+        ),
+        (
+            r#"{"_token": "LaravelCsrfTok", "_csrf": "x"}"#,
+            "LaravelCsrfTok",
+        ),
+        (
+            r#"{"_token": "x", "_csrf": "ExpressCsrfTok"}"#,
+            "ExpressCsrfTok",
+        ),
+        (
+            "__Secure-session=SecureCookieVal; Path=/",
+            "SecureCookieVal",
+        ),
+        ("spawning worker --api-key=MsgLeak88xyz", "MsgLeak88xyz"),
+        ("panicked: _token=PanicUnderscore06", "PanicUnderscore06"),
+        // A quoted key with dots or spaces is one name.
+        (r#"{"db.password": "DottedKeyPw", "n": 1}"#, "DottedKeyPw"),
+        (r#"{"Secret Key": "SpacedKeySecret"}"#, "SpacedKeySecret"),
+        (r#"{"api key": "SpacedApiKey1"}"#, "SpacedApiKey1"),
+        (
+            r#"Cfg { map: {"spring.datasource.password": "SpringPw12"} }"#,
+            "SpringPw12",
+        ),
+        // A key and its value inside one string.
+        (r#"{"note": "password: InsideStringPw"}"#, "InsideStringPw"),
+        // `{:#?}` pairs, over lines.
+        (
+            "[\n    (\n        \"user\",\n        \"ann\",\n    ),\n    (\n        \"password\",\n        \"PrettyPairPw\",\n    ),\n]",
+            "PrettyPairPw",
+        ),
+        // A bare value after `:`, `:=` or ` = ` holds spaces; `;` ends it
+        // after `=`... but not what `;` leaves in a `: ` line.
+        (
+            "password: correct horse PassphraseTail08",
+            "PassphraseTail08",
+        ),
+        ("password := GoAssignLeak10", "GoAssignLeak10"),
+        ("password = correct horse IniTail11", "IniTail11"),
+        // A secret-named tuple struct or variant.
+        (
+            r#"Creds { key: ApiToken("NewtypeApiToken") }"#,
+            "NewtypeApiToken",
+        ),
+        (r#"Password("EnumVariantPw")"#, "EnumVariantPw"),
+        // Names added to the list.
+        (
+            "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=AzureKey123==;EndpointSuffix=x",
+            "AzureKey123",
+        ),
+        (
+            "https://a.blob.core.windows.net/c?sv=2020&sig=SasSigValue123&se=1",
+            "SasSigValue123",
+        ),
+        ("pw=ShortPwName1", "ShortPwName1"),
+        ("passwort=GermanPw12", "GermanPw12"),
+        ("accesskey=LowerAccessKey1", "LowerAccessKey1"),
+        ("hmac_key=HmacKeyValue1", "HmacKeyValue1"),
+        ("JSESSIONID=JavaSession12; Path=/", "JavaSession12"),
+        ("PHPSESSID=PhpSession123", "PhpSession123"),
+        ("seed_phrase: abandon ability SeedWords12", "SeedWords12"),
+    ] {
+        assert_masked(text, secret);
+    }
+    assert_eq!(
+        scrub("run --db-password=hunter2 --verbose"),
+        "run --db-password=[REDACTED] --verbose"
+    );
+    assert_eq!(
+        scrub(r#"{"db.password": "hunter2", "db.host": "x"}"#),
+        r#"{"db.password": "[REDACTED]", "db.host": "x"}"#
+    );
+    assert_eq!(scrub(r#"ApiToken("x1")"#), "ApiToken([REDACTED])");
+    assert_eq!(
+        scrub("Login { pin: 1234, user: \"ann\" }"),
+        "Login { pin: [REDACTED], user: \"ann\" }"
+    );
+    assert_eq!(
+        scrub("password: correct horse\nuser: ann"),
+        "password: [REDACTED]\nuser: ann"
+    );
+}
+
+#[test]
+fn raw_url_passwords_with_slashes_and_hashes() {
+    for password in [
+        "Slash/PwLeak09",
+        "Hash#PwLeak09",
+        "Query?PwLeak09",
+        "Sup3r!Secr3t$Pa55*word",
+    ] {
+        assert_eq!(
+            scrub(&format!("dsn postgres://app:{password}@db/prod")),
+            "dsn postgres://app:[REDACTED]@db/prod",
+            "{password}"
+        );
+    }
+    // A port is not a password, and a path's `@` is not user-info.
+    for text in [
+        "http://localhost:8080/users/bob@example.com",
+        "https://example.com/a:b@c",
+        "http://[::1]:8080/x@y",
+        "ssh://git@github.com:org/repo",
+    ] {
+        assert_eq!(scrub(text), text);
+    }
+}
+
+/// A URL cut at the formatting cap before its `@`: its user-info goes.
+#[test]
+fn a_url_cut_before_its_at_loses_its_authority() {
+    let text = "Settings { database_url: \"postgres://app:Sup3r!Secr3t$Pa55*word".to_string();
+    let out = finish(text, true, 512);
+    assert!(!out.contains("Sup3r"), "{out}");
+    assert!(!out.contains("Pa55"), "{out}");
+    assert!(out.contains("postgres://"), "{out}");
+}
+
 #[test]
 fn urls_keep_the_user_and_lose_the_password() {
     assert_eq!(
@@ -215,6 +345,10 @@ const ORDINARY: &[&str] = &[
     "https://example.com/orders/42?page=2",
     "inside the footprint",
     "password: None, token: null",
+    "http://localhost:8080/users/bob@example.com",
+    "--verbose --dry-run",
+    "Some(42) Ok(\"fine\")",
+    r#"["password reset requested", "user@example.com"]"#,
 ];
 
 #[test]
@@ -340,6 +474,13 @@ const KEYED: &[&str] = &[
     "Bearer {}",
     "cardNumber: {}",
     r#"Pay { card_cvc: Some("{}") }"#,
+    "worker --db-password={} --verbose",
+    r#"{"_token": "{}"}"#,
+    r#"{"db.password": "{}"}"#,
+    "[\n    (\n        \"password\",\n        \"{}\",\n    ),\n]",
+    "password := {}",
+    r#"Creds(ApiToken("{}"))"#,
+    "postgres://app:p/{}#x!@db/prod",
 ];
 
 /// A random secret of kind `kind` as printed, and its random part.

@@ -41,6 +41,11 @@ pub(crate) fn finish(mut text: String, was_cut: bool, max: usize) -> String {
         if text.len() - start >= SUSPECT_RUN {
             text.truncate(start);
         }
+        // A URL cut before its `@` no longer shows its user-info as such
+        // (`postgres://app:Pa55!wo…`): all of it after the `://` goes.
+        if let Some(authority) = cut_url_authority(text.as_bytes()) {
+            text.truncate(authority);
+        }
     }
     let text = match scrub(&text) {
         std::borrow::Cow::Borrowed(_) => text,
@@ -78,6 +83,17 @@ fn cut(mut text: String, max: usize) -> String {
     text.truncate(at);
     text.push(ELLIPSIS);
     text
+}
+
+/// Where the authority of a URL in the text's last word starts (past its
+/// `://`), when that word holds one: the word the cap fell in.
+fn cut_url_authority(bytes: &[u8]) -> Option<usize> {
+    let word = bytes
+        .iter()
+        .rposition(|&b| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'\\'))
+        .map_or(0, |p| p + 1);
+    let scheme_end = bytes[word..].windows(3).position(|w| w == b"://")?;
+    Some(word + scheme_end + 3)
 }
 
 fn is_run_byte(b: u8) -> bool {

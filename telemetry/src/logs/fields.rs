@@ -375,9 +375,25 @@ impl FieldWriter<'_> {
         render: impl FnOnce(&mut Vec<u8>, Verdict, &mut String),
     ) {
         let text = &mut *self.text;
+        let key = recorded_key(key);
         push_field(self.out, self.entries, key, self.rank, |out, verdict| {
             render(out, verdict, text)
         });
+    }
+}
+
+/// The key a recorded field is written under. A field named like one of
+/// the keys the line's own metadata is written under goes under
+/// `fields.<name>`: it can neither replace the line's time, level, target
+/// or ids nor pose as them, and it is scrubbed like any field.
+pub(crate) fn recorded_key(key: &'static str) -> &'static str {
+    match key {
+        "timestamp" => "fields.timestamp",
+        "level" => "fields.level",
+        "target" => "fields.target",
+        "trace_id" => "fields.trace_id",
+        "span_id" => "fields.span_id",
+        _ => key,
     }
 }
 

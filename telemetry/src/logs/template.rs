@@ -190,33 +190,50 @@ impl Visit for Reusing<'_> {
     // call (an argument): rendered every time, as `FieldWriter` does.
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        push_field(self.out, self.entries, field.name(), 0, |out, verdict| {
-            fields::write_f64(out, verdict, value)
-        });
+        push_field(
+            self.out,
+            self.entries,
+            fields::recorded_key(field.name()),
+            0,
+            |out, verdict| fields::write_f64(out, verdict, value),
+        );
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        push_field(self.out, self.entries, field.name(), 0, |out, verdict| {
-            write_integer(out, verdict, |out| json::write_i64(out, value))
-        });
+        push_field(
+            self.out,
+            self.entries,
+            fields::recorded_key(field.name()),
+            0,
+            |out, verdict| write_integer(out, verdict, |out| json::write_i64(out, value)),
+        );
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        push_field(self.out, self.entries, field.name(), 0, |out, verdict| {
-            write_integer(out, verdict, |out| json::write_u64(out, value))
-        });
+        push_field(
+            self.out,
+            self.entries,
+            fields::recorded_key(field.name()),
+            0,
+            |out, verdict| write_integer(out, verdict, |out| json::write_u64(out, value)),
+        );
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        push_field(self.out, self.entries, field.name(), 0, |out, verdict| {
-            fields::write_bool(out, verdict, value)
-        });
+        push_field(
+            self.out,
+            self.entries,
+            fields::recorded_key(field.name()),
+            0,
+            |out, verdict| fields::write_bool(out, verdict, value),
+        );
     }
 
     fn record_str(&mut self, field: &Field, value: &str) {
         let index = field.index();
-        if !self.reuse(index, field.name(), value.as_bytes()) {
-            self.render(index, field.name(), value);
+        let key = fields::recorded_key(field.name());
+        if !self.reuse(index, key, value.as_bytes()) {
+            self.render(index, key, value);
         }
     }
 
@@ -224,7 +241,7 @@ impl Visit for Reusing<'_> {
         let index = field.index();
         // A span's `Debug` field drops a `r#` prefix (as json-subscriber did).
         let name = field.name();
-        let key = name.strip_prefix("r#").unwrap_or(name);
+        let key = fields::recorded_key(name.strip_prefix("r#").unwrap_or(name));
         if self.kept_secret(index) && self.reuse(index, key, &[]) {
             return;
         }

@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use observe_runtime::metric_names as names;
+use observe_runtime::names::is_secret_name;
+use observe_runtime::redact::{REDACTED, scrub};
 
 use super::MetricsConfig;
 use super::series::{CounterSeries, Exemplar, Folded, GaugeSeries, HistogramSeries, IdsSource};
@@ -108,10 +110,25 @@ pub(crate) fn sanitize(name: &str, colons: bool) -> String {
     out
 }
 
-fn labels_of(key: &Key) -> Labels {
-    key.labels()
-        .map(|l| (sanitize(l.key(), false), l.value().to_owned()))
-        .collect()
+/// A series' labels as they are exposed: names Prometheus accepts, and
+/// values redacted as every other output is (a secret-named label's value
+/// is `[REDACTED]`, any other goes through `scrub`). Decided once, when
+/// the series is created; `true` when redaction changed a value.
+fn labels_of(key: &Key) -> (Labels, bool) {
+    let mut masked = false;
+    let labels = key
+        .labels()
+        .map(|l| {
+            let value = if is_secret_name(l.key()) {
+                REDACTED.to_owned()
+            } else {
+                scrub(l.value()).into_owned()
+            };
+            masked |= value != l.value();
+            (sanitize(l.key(), false), value)
+        })
+        .collect();
+    (labels, masked)
 }
 
 /// The label with the most distinct values among these series.
@@ -222,7 +239,7 @@ impl Registry {
                 // The same name as another kind: counted nowhere, rendered never.
                 return Registered::Own(self.new_series(kind, &name, None));
             }
-            let labels = labels_of(key);
+            let (labels, masked) = labels_of(key);
             if family.limit != 0 && family.series.len() + 1 >= family.limit {
                 let first = family.overflow.is_none();
                 if first {
@@ -274,6 +291,16 @@ impl Registry {
                     })
                     .expect("registered with the overflow series");
                 Registered::Folded(overflow, folded)
+            } else if let Some((_, same)) = masked
+                .then(|| family.series.iter().find(|(l, _)| *l == labels))
+                .flatten()
+            {
+                // Keys whose labels differ only in what redaction masked
+                // share one series: two exposed with the same labels
+                // would be a duplicate series.
+                let same = same.clone();
+                self.cache(key, &same);
+                Registered::Own(same)
             } else {
                 let series = self.new_series(kind, &name, family.bounds.clone());
                 family.series.push((labels, series.clone()));
@@ -334,7 +361,10 @@ impl Registry {
         self.descriptions
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(sanitize(key.as_str(), true), description.into_owned());
+            .insert(
+                sanitize(key.as_str(), true),
+                scrub(&description).into_owned(),
+            );
     }
 }
 
