@@ -360,6 +360,21 @@ fn user_events(secret: &str) -> usize {
     secret.len()
 }
 
+/// The user's own events in the shapes a review found leaking: `{:#?}`
+/// pairs, and fields named like the line's own metadata.
+#[observe(skip(secret))]
+fn user_events_odd_shapes(secret: &str) -> usize {
+    tracing::info!(target: "leak_corpus::user", "form: {:#?}", [("user", "ann"), ("password", secret)]);
+    tracing::info!(
+        target: "leak_corpus::user",
+        level = %format!("password={secret}"),
+        timestamp = %format!("token={secret}"),
+        target = %format!("postgres://app:{secret}@db"),
+        "forged metadata"
+    );
+    secret.len()
+}
+
 #[observe(skip(secret))]
 fn user_events_self_identifying(secret: &str) -> usize {
     tracing::info!(target: "leak_corpus::user", note = %secret, "received {secret}");
@@ -490,6 +505,28 @@ fn run_corpus() -> Vec<Case> {
         });
         case("user's own info!/warn!", &|| {
             user_events(s);
+        });
+        case(
+            "user's own event: {:#?} pairs, fields named level/timestamp/target",
+            &|| {
+                user_events_odd_shapes(s);
+            },
+        );
+        case("command-line flag", &|| {
+            plain_argument(&format!("/usr/bin/worker --db-password={s} --verbose"));
+        });
+        case("JSON key with a leading underscore", &|| {
+            json_text(&format!(r#"{{"_token": "{s}", "n": 1}}"#));
+        });
+        case("map key with dots", &|| {
+            let settings = BTreeMap::from([
+                ("db.host".to_string(), "db".to_string()),
+                ("db.password".to_string(), s.to_string()),
+            ]);
+            map_entries(&settings);
+        });
+        case("URL user-info holding a slash", &|| {
+            url(&format!("postgres://app:pa/{s}@db/prod"));
         });
         if !secret.self_identifying {
             continue;
@@ -800,6 +837,12 @@ fn corpus_under_observe_init() {
 
     let cases = run_corpus();
     run_ordinary();
+    // The program's own metrics: their label values are redacted too.
+    for case in &cases {
+        let s = case.secret.text.as_str();
+        metrics::counter!("upstream_calls_total", "api_key" => s.to_owned(), "upstream" => format!("postgres://app:{s}@db"))
+            .increment(1);
+    }
     telemetry.force_flush();
 
     let log_text = logs.text();
