@@ -33,9 +33,19 @@ fn alnum_dash(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-'
 }
 
+fn base64url_dot(b: u8) -> bool {
+    base64url(b) || b == b'.'
+}
+
+fn alnum_slash(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'/'
+}
+
 /// After gitleaks' rules (`aws-access-token`, `github-*`, `gitlab-pat`,
 /// `slack-*-token`, `stripe-access-token`, `gcp-api-key`, `openai-api-key`,
-/// `npm-access-token`, `huggingface-access-token`).
+/// `npm-access-token`, `huggingface-access-token`, `sendgrid-api-token`,
+/// `shopify-*`, `gcp-oauth` access tokens, `digitalocean-*`, `pypi-upload-token`,
+/// `slack-webhook-url`).
 /// (`token_at` filters on the first letters of these prefixes: keep it in
 /// step.)
 const VENDORS: &[Vendor] = &[
@@ -181,6 +191,65 @@ const VENDORS: &[Vendor] = &[
         body: alnum,
         min_body: 30,
     },
+    Vendor {
+        prefix: b"SG.",
+        body: base64url_dot,
+        min_body: 60,
+    },
+    // Shopify access, custom-app, private-app tokens and shared secrets.
+    Vendor {
+        prefix: b"shpat_",
+        body: alnum,
+        min_body: 32,
+    },
+    Vendor {
+        prefix: b"shpca_",
+        body: alnum,
+        min_body: 32,
+    },
+    Vendor {
+        prefix: b"shppa_",
+        body: alnum,
+        min_body: 32,
+    },
+    Vendor {
+        prefix: b"shpss_",
+        body: alnum,
+        min_body: 32,
+    },
+    // Google OAuth access tokens.
+    Vendor {
+        prefix: b"ya29.",
+        body: base64url,
+        min_body: 20,
+    },
+    // DigitalOcean personal, OAuth and refresh tokens.
+    Vendor {
+        prefix: b"dop_v1_",
+        body: alnum,
+        min_body: 64,
+    },
+    Vendor {
+        prefix: b"doo_v1_",
+        body: alnum,
+        min_body: 64,
+    },
+    Vendor {
+        prefix: b"dor_v1_",
+        body: alnum,
+        min_body: 64,
+    },
+    Vendor {
+        prefix: b"pypi-",
+        body: base64url,
+        min_body: 50,
+    },
+    // A Slack incoming webhook: its path is the credential.
+    Vendor {
+        prefix: b"hooks.slack.com/services/",
+        body: alnum_slash,
+        min_body: 20,
+    },
 ];
 
 /// A vendor token or a JSON Web Token starting at `i`: its end.
@@ -189,7 +258,7 @@ pub(super) fn token_at(bytes: &[u8], i: usize) -> Option<usize> {
     // Most words start with a letter no prefix starts with.
     if !matches!(
         rest[0],
-        b'A' | b'e' | b'g' | b'h' | b'n' | b'r' | b's' | b'w' | b'x'
+        b'A' | b'S' | b'd' | b'e' | b'g' | b'h' | b'n' | b'p' | b'r' | b's' | b'w' | b'x' | b'y'
     ) {
         return None;
     }
