@@ -199,13 +199,22 @@ fn keys_in_flags_quotes_pretty_pairs_and_type_names() {
 fn more_vendor_tokens() {
     let body = "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7kL9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7";
     for (text, secret) in [
-        (format!("key SG.{}.{} end", &body[..22], &body[22..65]), &body[..22]),
+        (
+            format!("key SG.{}.{} end", &body[..22], &body[22..65]),
+            &body[..22],
+        ),
         (format!("shopify shpat_{} end", &body[..32]), &body[..32]),
         (format!("Bearer-less ya29.{} end", &body[..40]), &body[..40]),
         (format!("do dop_v1_{} end", &body[..64]), &body[..64]),
-        (format!("upload pypi-AgEIcHlwaS5vcmc{} end", &body[..50]), &body[..50]),
         (
-            format!("post to https://hooks.slack.com/services/T0123ABCD/B0123ABCD/{}", &body[..24]),
+            format!("upload pypi-AgEIcHlwaS5vcmc{} end", &body[..50]),
+            &body[..50],
+        ),
+        (
+            format!(
+                "post to https://hooks.slack.com/services/T0123ABCD/B0123ABCD/{}",
+                &body[..24]
+            ),
             &body[..24],
         ),
     ] {
