@@ -21,6 +21,16 @@ pub const SECRET_SUBSTRINGS: &[&str] = &[
     "privatekey",
     "sessionid",
     "sessid",
+    // Other languages' words for password.
+    "kennwort",
+    "contrasena",
+    "contraseña",
+    "senha",
+    "motdepasse",
+    "wachtwoord",
+    "hasło",
+    "пароль",
+    "Пароль",
 ];
 
 /// Words that make a name secret when they are one of its words (see
@@ -79,12 +89,58 @@ pub const SECRET_WORD_PAIRS: &[(&str, &str)] = &[
     ("seed", "phrase"),
 ];
 
+/// Last words that make a name describe a secret rather than hold one:
+/// `token_count`, `session_timeout`, `password_length`, `auth_method`.
+pub const DESCRIBING_WORDS: &[&str] = &[
+    "count", "counts", "limit", "limits", "timeout", "ttl", "len", "length", "size", "expiry",
+    "expires", "lifetime", "duration", "type", "kind", "method", "policy", "enabled", "required",
+    "strength", "attempts",
+];
+
+/// First words that, before `tokens`, make a name a count of a language
+/// model's tokens (`max_tokens`, `prompt_tokens`), not a credential.
+const TOKEN_COUNT_WORDS: &[&str] = &[
+    "max",
+    "min",
+    "total",
+    "prompt",
+    "completion",
+    "input",
+    "output",
+    "cached",
+    "reasoning",
+];
+
+/// Whether `name` describes a secret (its size, lifetime, kind...) rather
+/// than holding one: its last word is one of [`DESCRIBING_WORDS`], or it
+/// counts a language model's tokens.
+fn describes_a_secret(name: &str) -> bool {
+    let mut words = name_words(name);
+    let Some(first) = words.next() else {
+        return false;
+    };
+    let Some(last) = words.last() else {
+        return false;
+    };
+    DESCRIBING_WORDS
+        .iter()
+        .any(|w| last.eq_ignore_ascii_case(w))
+        || (last.eq_ignore_ascii_case("tokens")
+            && TOKEN_COUNT_WORDS
+                .iter()
+                .any(|w| first.eq_ignore_ascii_case(w)))
+}
+
 /// Whether an argument, field or key named `name` holds a secret: it
 /// contains one of [`SECRET_SUBSTRINGS`], one of its words is in
 /// [`SECRET_WORDS`], or two consecutive words form a [`SECRET_WORD_PAIRS`]
-/// entry. Case-insensitive; allocation-free.
+/// entry, unless it only describes one (`token_count`, `max_tokens`, see
+/// [`DESCRIBING_WORDS`]). Case-insensitive; allocation-free.
 pub fn is_secret_name(name: &str) -> bool {
     let name = name.strip_prefix("r#").unwrap_or(name);
+    if describes_a_secret(name) {
+        return false;
+    }
     if SECRET_SUBSTRINGS
         .iter()
         .any(|stem| contains_ignore_case(name, stem))

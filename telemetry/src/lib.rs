@@ -108,6 +108,16 @@ impl Telemetry {
             return Err(InitError::AlreadyInitialized);
         }
         let mut settings = self.resolve();
+        // observe's own messages never show these, whatever they hold.
+        let secrets = redaction::EndpointSecrets::of(
+            [
+                settings.otlp_endpoint.as_deref(),
+                settings.otlp_logs_endpoint.as_deref(),
+                settings.otlp_metrics.as_ref().map(|m| m.endpoint.as_str()),
+            ]
+            .into_iter()
+            .flatten(),
+        );
         let directives = match guard::env_filter(&settings.log_filter) {
             Ok(_) => settings.log_filter.clone(),
             Err(error) => {
@@ -147,7 +157,8 @@ impl Telemetry {
                     .warnings
                     .push(format!("{error}; spans are not exported"));
                 settings.otlp_endpoint = None;
-                traces::build(&settings, recorder.as_ref()).map_err(InitError::Traces)?
+                traces::build(&settings, recorder.as_ref())
+                    .map_err(|error| InitError::Traces(secrets.scrub(&error)))?
             }
         };
 
@@ -240,7 +251,7 @@ impl Telemetry {
         }
         panic_hook::install();
         for warning in &settings.warnings {
-            tracing::warn!(target: "observe_telemetry", "{warning}");
+            tracing::warn!(target: "observe_telemetry", "{}", secrets.scrub(warning));
         }
         let installed = guard::set_installed(Arc::new(guard::Installed {
             service_name: settings.service_name,

@@ -338,7 +338,13 @@ impl LogLayer {
             span: false,
         };
         writer.fixed_str("level", LEVEL, meta.level().as_str());
-        writer.fixed_str("target", TARGET, meta.target());
+        if normalized.is_some() {
+            // A `log` record's target is any text a program built at run
+            // time: scrubbed, not trusted.
+            writer.scrubbed_str("target", TARGET, meta.target());
+        } else {
+            writer.fixed_str("target", TARGET, meta.target());
+        }
         writer.rank = RANK_EVENT;
         let event_start = writer.entries.len();
         event.record(&mut writer);
@@ -559,6 +565,14 @@ impl FieldWriter<'_> {
     fn fixed_str(&mut self, key: &'static str, known: verdicts::Known, value: &str) {
         push_known(self.out, self.entries, key, known, self.rank, |out, _| {
             write_str(out, value)
+        });
+    }
+
+    /// A string under one of the telemetry's own keys that a program
+    /// supplied: scrubbed.
+    fn scrubbed_str(&mut self, key: &'static str, known: verdicts::Known, value: &str) {
+        push_known(self.out, self.entries, key, known, self.rank, |out, _| {
+            verdicts::write_scrubbed_json(out, value)
         });
     }
 

@@ -266,9 +266,18 @@ mod tests {
                     .increment(1);
             }
             metrics::describe_counter!("upstream_calls_total", "Calls, token=DescriptionTok9");
+            // A name or a label key built at run time.
+            let token = "ghp_MetricNameTok0123456789abcdefghijklmn";
+            metrics::counter!(format!("tok_{token}")).increment(1);
+            metrics::counter!("by_key_total", format!("k_{token}") => "v").increment(1);
         });
         let text = handle.render();
-        for secret in ["MetricLabelKey", "MetricLabelPw", "DescriptionTok9"] {
+        for secret in [
+            "MetricLabelKey",
+            "MetricLabelPw",
+            "DescriptionTok9",
+            "MetricNameTok",
+        ] {
             assert!(!text.contains(secret), "{secret} in {text}");
         }
         assert!(

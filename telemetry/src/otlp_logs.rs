@@ -22,6 +22,7 @@ use opentelemetry_sdk::logs::{
 use serde_json::Value;
 
 use crate::config::{OtlpProtocol, Settings};
+use crate::redaction::EndpointSecrets;
 
 /// Records waiting for export at most (then new ones are dropped).
 const EXPORT_QUEUE: usize = 2048;
@@ -191,6 +192,7 @@ fn parse_rfc3339(text: &str) -> Option<SystemTime> {
 struct QuietLogExporter<E> {
     inner: E,
     endpoint: String,
+    secrets: EndpointSecrets,
     failing: Arc<AtomicBool>,
 }
 
@@ -199,7 +201,8 @@ impl<E> QuietLogExporter<E> {
         QuietLogExporter {
             inner,
             // Printed in warnings: never with the password of its user-info.
-            endpoint: observe_runtime::redact::scrub(endpoint).into_owned(),
+            secrets: EndpointSecrets::of([endpoint]),
+            endpoint: EndpointSecrets::shown(endpoint),
             failing: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -225,7 +228,7 @@ impl<E: LogExporter> LogExporter for QuietLogExporter<E> {
                     eprintln!(
                         "observe: OTLP log export to {} failed ({}); {count} records dropped, and records are dropped while the endpoint is unreachable (not repeated until it recovers)",
                         self.endpoint,
-                        observe_runtime::redact::scrub(&error.to_string())
+                        self.secrets.scrub(&error.to_string())
                     );
                 }
             }

@@ -57,6 +57,81 @@ pub fn scrub_json(key: Option<&str>, value: &mut Json) {
     }
 }
 
+/// The user-info secrets of the endpoints observe was configured with,
+/// which its own messages (export failures, set-up warnings, errors quoting
+/// the endpoint) must never show. Known from the configuration, so a
+/// password is masked whatever characters it holds (a `'`, a space), which
+/// the scrubber's URL rule cannot know.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EndpointSecrets(Vec<String>);
+
+impl EndpointSecrets {
+    pub fn of<'a>(endpoints: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut secrets = Vec::new();
+        for endpoint in endpoints {
+            // Shorter ones would mask pieces of ordinary words; `shown`
+            // masks them by position.
+            if let Some((start, end)) = userinfo_secret(endpoint)
+                && end - start >= 3
+            {
+                let secret = &endpoint[start..end];
+                secrets.push(percent_encoded(secret));
+                secrets.push(secret.to_owned());
+            }
+        }
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        secrets.dedup();
+        EndpointSecrets(secrets)
+    }
+
+    /// `text` with the secrets masked, then scrubbed.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for secret in &self.0 {
+            text = text.replace(secret.as_str(), REDACTED);
+        }
+        scrub(&text).into_owned()
+    }
+
+    /// An endpoint as observe's messages show it: its user-info's secret
+    /// masked, then scrubbed.
+    pub fn shown(endpoint: &str) -> String {
+        match userinfo_secret(endpoint) {
+            Some((start, end)) => {
+                let masked = format!("{}{REDACTED}{}", &endpoint[..start], &endpoint[end..]);
+                scrub(&masked).into_owned()
+            }
+            None => scrub(endpoint).into_owned(),
+        }
+    }
+}
+
+/// Where the secret part of a URL's user-info lies: the password (after
+/// the user's `:`), or the whole user-info when it has no password (a
+/// token).
+fn userinfo_secret(url: &str) -> Option<(usize, usize)> {
+    let authority = url.find("://")? + 3;
+    let at = authority + url[authority..].rfind('@')?;
+    let start = url[authority..at]
+        .find(':')
+        .map_or(authority, |colon| authority + colon + 1);
+    (at > start).then_some((start, at))
+}
+
+/// `text` with every byte but the unreserved ones percent-encoded, as a URL
+/// library writes a user-info back.
+fn percent_encoded(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
 fn scrub_string(text: &mut StringValue) {
     if let Cow::Owned(clean) = scrub(text.as_str()) {
         *text = StringValue::from(clean);
@@ -155,6 +230,42 @@ impl<P: SpanProcessor> SpanProcessor for RedactingProcessor<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// observe's own messages: an endpoint's password is masked whatever
+    /// it holds, where the URL rule cannot see it (a `'`, a space, a `"`),
+    /// in the endpoint shown and in an error that quotes it, encoded too.
+    #[test]
+    fn endpoint_secrets_never_show_in_observes_messages() {
+        for password in [
+            "Outage'AposPw5",
+            "Outage Pw3",
+            "Outage\"QuotePw",
+            "plain-pw-77",
+        ] {
+            let endpoint = format!("http://otlpuser:{password}@127.0.0.1:1");
+            let shown = EndpointSecrets::shown(&endpoint);
+            assert_eq!(
+                shown, "http://otlpuser:[REDACTED]@127.0.0.1:1",
+                "{password}"
+            );
+            let secrets = EndpointSecrets::of([endpoint.as_str()]);
+            let error = format!(
+                "invalid endpoint '{endpoint}': bad; sending to http://otlpuser:{}@127.0.0.1:1/v1/traces",
+                percent_encoded(password)
+            );
+            let scrubbed = secrets.scrub(&error);
+            assert!(!scrubbed.contains("Pw"), "{scrubbed}");
+            assert!(!scrubbed.contains("plain-pw"), "{scrubbed}");
+        }
+        assert_eq!(
+            EndpointSecrets::shown("http://127.0.0.1:4318"),
+            "http://127.0.0.1:4318"
+        );
+        assert_eq!(
+            EndpointSecrets::shown("https://ghp_token1234567890abcdefghij@host"),
+            "https://[REDACTED]@host"
+        );
+    }
     use serde_json::json;
 
     #[test]

@@ -68,6 +68,19 @@ async fn log_records_and_panics_reach_the_output() {
     );
     assert!(!logs.text().contains("hunter2"));
     assert!(!logs.text().contains("not written"));
+    // A `log` record's target is text a program built at run time: scrubbed.
+    let target = String::from("db::postgres://app:LogTargetPw@db");
+    tracing_log::log::info!(target: &target, "connected");
+    let lines = parse(&logs);
+    let connected = lines
+        .iter()
+        .find(|l| l["message"] == "connected")
+        .expect("the record");
+    assert_eq!(
+        connected["target"], "db::postgres://app:[REDACTED]@db",
+        "{connected}"
+    );
+    assert!(!logs.text().contains("LogTargetPw"));
 
     // A panic in a spawned task, inside the task's span.
     let task_span = tracing::info_span!("job", request_id = "req-panic-1");

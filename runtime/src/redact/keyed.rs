@@ -24,7 +24,7 @@ const CREDENTIAL_HEADERS: &[&str] = &[
 const EMPTY_VALUES: &[&str] = &["None", "null", "nil", "\"\"", "''"];
 
 pub(super) fn is_key_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || !b.is_ascii()
 }
 
 /// How the value after a key is delimited.
@@ -46,7 +46,7 @@ enum Context {
 
 /// The longest quoted key read as one name (`"db.password"`,
 /// `"Secret Key"`); longer quoted text is prose, not a key.
-const MAX_QUOTED_KEY: usize = 64;
+const MAX_QUOTED_KEY: usize = 256;
 
 /// The secret value after the key starting at `i`, if the word there is a
 /// secret name followed by a key-value separator. A key inside quotes is
@@ -65,14 +65,14 @@ pub(super) fn value_after_key(text: &str, i: usize) -> Option<Hit> {
 }
 
 /// The end of the key that starts at `i` right after the opening `quote`:
-/// where the same quote closes it, within [`MAX_QUOTED_KEY`] bytes and on
-/// one line.
+/// where the same quote closes a name, within [`MAX_QUOTED_KEY`] bytes.
 fn quoted_key_end(bytes: &[u8], i: usize, quote: &[u8]) -> Option<usize> {
     let limit = bytes.len().min(i + MAX_QUOTED_KEY);
-    let close = quote[quote.len() - 1];
-    let end = i + bytes[i..limit]
-        .iter()
-        .position(|&b| b == close || b == b'\\' || b == b'\n')?;
+    // A name: letters, digits, `_`, `-`, `.` and spaces, nothing that
+    // could separate a key from a value inside it.
+    let end = i + run_len(&bytes[..limit], i, |b| {
+        is_key_byte(b) || b == b'.' || b == b' '
+    });
     (end > i && bytes[end..].starts_with(quote)).then_some(end)
 }
 
@@ -106,12 +106,12 @@ fn value_after(text: &str, i: usize, key_end: usize, open: Option<(usize, u8)>) 
         pos += close + 1;
         context = Context::Element;
     } else if open.is_none()
-        && spaces == 0
         && key.as_bytes()[0].is_ascii_uppercase()
-        && rest.first() == Some(&b'(')
+        && ((spaces == 0 && rest.first() == Some(&b'('))
+            || (spaces == 1 && rest.first() == Some(&b'{')))
     {
-        // A secret-named tuple struct or variant, as `Debug` prints it:
-        // `ApiToken("x")`, `Password("x")`.
+        // A secret-named struct or variant, as `Debug` prints it:
+        // `ApiToken("x")`, `Password { value: "x" }`.
         context = Context::Group;
     } else if rest.starts_with(b"=>") || rest.starts_with(b":=") {
         pos += 2;
@@ -144,6 +144,26 @@ fn value_after(text: &str, i: usize, key_end: usize, open: Option<(usize, u8)>) 
     } else if header && spaces > 0 && next_word_is_scheme(bytes, pos) {
         // `Authorization Bearer x`: a header line without its colon.
         context = Context::HeaderLine;
+    } else if spaces > 0 && matches!(rest.first(), Some(b'"' | b'\'')) {
+        // A quoted value after a space: `WITH PASSWORD 'x'`, a command's
+        // `Debug` (`"--password" "x"`).
+        context = Context::Plain;
+    } else if spaces > 0
+        && key.starts_with('-')
+        && rest
+            .first()
+            .is_some_and(|&b| b != b'-' && !b.is_ascii_whitespace())
+    {
+        // A command-line flag and its value: `--password x`.
+        context = Context::Plain;
+    } else if rest.first() == Some(&b',')
+        && !key.contains(' ')
+        && key.starts_with('-')
+        && open.is_some()
+    {
+        // An argument list: `["mysql", "--password", "x"]`.
+        pos += 1;
+        pos += run_len(bytes, pos, |b| b.is_ascii_whitespace());
     } else {
         return None;
     }
@@ -152,10 +172,27 @@ fn value_after(text: &str, i: usize, key_end: usize, open: Option<(usize, u8)>) 
     }
     if context == Context::Group {
         let end = balanced_end(bytes, pos);
-        let inner_end = if bytes[end - 1] == b')' { end - 1 } else { end };
+        let inner_end = if matches!(bytes[end - 1], b')' | b'}') {
+            end - 1
+        } else {
+            end
+        };
         let value = &text[pos + 1..inner_end];
-        return (!value.is_empty() && !value.starts_with(REDACTED))
+        // Only a value that holds data: `Token(Eof)` of a lexer stays. A
+        // struct with a secret-named field of its own is left to the
+        // field's rule (`Credentials { user: "ann", password: .. }` keeps
+        // its user).
+        let holds_data = value
+            .bytes()
+            .any(|b| b == b'"' || b == b'\'' || b.is_ascii_digit());
+        let fields_say = bytes[pos] == b'{' && has_secret_field(value.as_bytes());
+        return (holds_data && !fields_say && !value.trim_start().starts_with(REDACTED))
             .then_some(Hit::bare(pos + 1, inner_end));
+    }
+    if context == Context::Spaced
+        && let Some(next_lines) = value_on_next_lines(bytes, pos)
+    {
+        return next_lines;
     }
     if context != Context::Element {
         pos += run_len(bytes, pos, |b| b == b' ' || b == b'\t');
@@ -170,6 +207,73 @@ fn value_after(text: &str, i: usize, key_end: usize, open: Option<(usize, u8)>) 
         return None;
     }
     Some(Hit { start, end, quote })
+}
+
+/// Whether a struct's `Debug` body (`user: "ann", password: "x"`) names a
+/// secret-named field at its top level.
+fn has_secret_field(body: &[u8]) -> bool {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut pos = 0;
+    while pos < body.len() {
+        let b = body[pos];
+        if in_string {
+            match b {
+                b'\\' => pos += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        } else if matches!(b, b'(' | b'[' | b'{') {
+            depth += 1;
+        } else if matches!(b, b')' | b']' | b'}') {
+            depth = depth.saturating_sub(1);
+        } else if depth == 0 && is_key_byte(b) && (pos == 0 || !is_key_byte(body[pos - 1])) {
+            let end = pos + run_len(body, pos, is_key_byte);
+            if body.get(end) == Some(&b':')
+                && std::str::from_utf8(&body[pos..end]).is_ok_and(is_secret_name)
+            {
+                return true;
+            }
+            pos = end;
+            continue;
+        }
+        pos += 1;
+    }
+    false
+}
+
+/// A YAML value on the lines after its key (`password:` then an indented
+/// line), or a block scalar (`password: |` then indented lines): those
+/// lines, when the key's own line holds no value. `None` when the key's line
+/// holds its value; `Some(None)` when the lines hold nothing to mask.
+fn value_on_next_lines(bytes: &[u8], pos: usize) -> Option<Option<Hit>> {
+    let mut at = pos + run_len(bytes, pos, |b| b == b' ' || b == b'\t');
+    let indicator = run_len(bytes, at, |b| matches!(b, b'|' | b'>' | b'-' | b'+'));
+    if indicator > 0 && matches!(bytes[at], b'|' | b'>') {
+        at += indicator;
+        at += run_len(bytes, at, |b| b == b' ' || b == b'\t');
+    }
+    let line_break = run_len(bytes, at, |b| b == b'\r' || b == b'\n');
+    if line_break == 0 || (at != pos && indicator == 0) {
+        return None;
+    }
+    let start = at + line_break;
+    let mut end = start;
+    // The following lines that are indented.
+    while end < bytes.len() && matches!(bytes[end], b' ' | b'\t') {
+        end += run_len(bytes, end, |b| b != b'\n' && b != b'\r');
+        end += run_len(bytes, end, |b| b == b'\r' || b == b'\n');
+    }
+    while end > start && bytes[end - 1].is_ascii_whitespace() {
+        end -= 1;
+    }
+    let first = start + run_len(bytes, start, |b| b == b' ' || b == b'\t');
+    Some(
+        (end > first && !bytes[first..].starts_with(REDACTED.as_bytes()))
+            .then_some(Hit::bare(first, end)),
+    )
 }
 
 /// Whether the quote at `quote_start` opens the first item of a tuple or a
@@ -242,17 +346,20 @@ fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
     if name > 0 && matches!(bytes.get(group_at), Some(b'(' | b'[' | b'{')) {
         return (balanced_end(bytes, group_at), 0);
     }
-    // After `key: `, a bare value may hold spaces; a line break ends it.
-    let ends_at_space = context != Context::Spaced;
+    // After `key: `, a bare value may hold spaces (and brackets it opens);
+    // a line break ends it.
+    let spaced = context == Context::Spaced;
+    let mut depth = 0usize;
     let mut pos = start;
     while pos < bytes.len() {
         let b = bytes[pos];
-        if (b.is_ascii_whitespace() && (ends_at_space || b == b'\n' || b == b'\r'))
-            || matches!(
-                b,
-                b',' | b';' | b'&' | b')' | b'}' | b']' | b'"' | b'\'' | b'<' | b'>' | b'\\'
-            )
+        if spaced && matches!(b, b'(' | b'[' | b'{') {
+            depth += 1;
+        } else if spaced && depth > 0 && matches!(b, b')' | b']' | b'}') {
+            depth -= 1;
+        } else if (b.is_ascii_whitespace() && (!spaced || b == b'\n' || b == b'\r'))
             || bytes[pos..].starts_with(b"%26")
+            || (depth == 0 && ends_value(bytes, pos))
         {
             break;
         }
@@ -273,6 +380,29 @@ fn value_end(bytes: &[u8], start: usize, context: Context) -> (usize, usize) {
         }
     }
     (pos, 0)
+}
+
+/// Whether the punctuation at `pos` ends a bare value. A bracket, quote or
+/// backslash with a letter or digit right after it is part of the value
+/// (`password=Xy)z`); a `,` `;` or `&` ends it only before the next
+/// `key=`/`key:`, a space or the end (`Password=x;Host=db` ends, and
+/// `password=abc;def` does not).
+fn ends_value(bytes: &[u8], pos: usize) -> bool {
+    let next = bytes.get(pos + 1).copied();
+    match bytes[pos] {
+        b')' | b'}' | b']' | b'"' | b'\'' | b'<' | b'>' | b'\\' => {
+            !next.is_some_and(|b| b.is_ascii_alphanumeric())
+        }
+        b',' | b';' | b'&' => match next {
+            None => true,
+            Some(b) if !b.is_ascii_alphanumeric() && b != b'_' && b != b'-' => true,
+            Some(_) => {
+                let key = run_len(bytes, pos + 1, is_key_byte);
+                matches!(bytes.get(pos + 1 + key), Some(b'=' | b':'))
+            }
+        },
+        _ => false,
+    }
 }
 
 /// The end (past the closing quote) of the string opening at `start` with

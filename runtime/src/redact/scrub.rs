@@ -59,15 +59,29 @@ pub fn scrub(text: &str) -> Cow<'_, str> {
             i += 1;
             continue;
         };
-        debug_assert!(hit.start >= copied && hit.end > hit.start);
-        let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
-        let quote = &text[hit.start..hit.start + hit.quote];
-        out.push_str(&text[copied..hit.start]);
-        out.push_str(quote);
-        out.push_str(REDACTED);
-        out.push_str(quote);
-        copied = hit.end;
-        i = hit.end;
+        // A hit after a key starts past it: a secret inside a long key (a
+        // quoted one holds several words) is masked first, then the value.
+        let inner = (i + 1..hit.start)
+            .find_map(|j| secret_at(text, j).filter(|inner| inner.start < hit.start))
+            .map(|inner| widened(bytes, inner));
+        // A secret that starts a quoted key (`"sk_live_… password": "x"`):
+        // the key's value too.
+        let value = (hit.start == i && i > 0 && matches!(bytes[i - 1], b'"' | b'\''))
+            .then(|| keyed::value_after_key(text, i))
+            .flatten();
+        for hit in inner.into_iter().chain(Some(hit)).chain(value) {
+            if hit.start < copied {
+                continue;
+            }
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            let quote = &text[hit.start..hit.start + hit.quote];
+            out.push_str(&text[copied..hit.start]);
+            out.push_str(quote);
+            out.push_str(REDACTED);
+            out.push_str(quote);
+            copied = hit.end;
+        }
+        i = copied.max(i + 1);
     }
     match out {
         None => Cow::Borrowed(text),
@@ -101,10 +115,12 @@ fn secret_at(text: &str, i: usize) -> Option<Hit> {
         }
         return keyed::value_after_key(text, i);
     }
-    if !b.is_ascii_alphanumeric() {
+    // A word starts at a letter or digit, or at the first byte of a
+    // non-ASCII character (`contraseña`, `пароль`).
+    if !(b.is_ascii_alphanumeric() || b >= 0xC0) {
         return None;
     }
-    let inside_word = prev.is_some_and(|p| p.is_ascii_alphanumeric());
+    let inside_word = prev.is_some_and(|p| p.is_ascii_alphanumeric() || p >= 0x80);
     let after_escape = inside_word && after_percent_escape(bytes, i);
     if inside_word && !after_escape {
         return None;
@@ -207,17 +223,28 @@ const MAX_RAW_PASSWORD: usize = 256;
 /// without a password is masked when it is long enough to be a token
 /// (`https://<token>@host`). A password pasted raw may hold `/`, `?` or `#`
 /// (`postgres://app:pa/ss@db`): then the user-info runs to the first `@`,
-/// unless what follows the colon is a port (`http://host:8080/a@b`).
+/// unless what follows the colon is a port (`http://host:8080/a@b`, so a
+/// raw password of digits before its `/` is not recognised) or the user is
+/// a host name (`git+https://github.com:org/pkg.git@v1`). `:\/\/` (JSON
+/// with escaped slashes) counts as `://`.
 /// Found at the `://`, not at the scheme's start, so that text such as
 /// `a.a.a.a…` is not scanned again from every word start.
 fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
     let after_scheme = i.checked_sub(1).is_some_and(|p| {
         bytes[p].is_ascii_alphanumeric() || matches!(bytes[p], b'+' | b'.' | b'-')
     });
-    if !after_scheme || !bytes[i..].starts_with(b"://") {
+    // `\/\/` is how some JSON encoders write `//`.
+    let separator = if bytes[i..].starts_with(b"://") {
+        3
+    } else if bytes[i..].starts_with(b":\\/\\/") {
+        5
+    } else {
+        return None;
+    };
+    if !after_scheme {
         return None;
     }
-    let authority = i + 3;
+    let authority = i + separator;
     let ends_url =
         |b: u8| b.is_ascii_whitespace() || matches!(b, b'"' | b'\'' | b'<' | b'>' | b'\\');
     let info_len = run_len(bytes, authority, |b| {
@@ -232,9 +259,11 @@ fn url_password_at(bytes: &[u8], i: usize) -> Option<Hit> {
         },
         None => {
             let colon = info.iter().position(|&b| b == b':')?;
-            let port = &info[colon + 1..];
-            let is_port = !port.is_empty() && port.iter().all(u8::is_ascii_digit);
-            if info.first() == Some(&b'[') || is_port {
+            let (user, port) = (&info[..colon], &info[colon + 1..]);
+            // Not a port (`host:8080/a@b`), not a host name (`github.com:org/x.git@v1`),
+            // not an IPv6 address.
+            let is_port = port.iter().all(u8::is_ascii_digit);
+            if user.first() == Some(&b'[') || user.contains(&b'.') || is_port {
                 return None;
             }
             // Bounded, so that text repeating `a://b:c/` is not scanned

@@ -195,6 +195,72 @@ fn keys_in_flags_quotes_pretty_pairs_and_type_names() {
     );
 }
 
+/// The second review's shapes (2026-12-02).
+#[test]
+fn flags_lists_struct_like_types_yaml_and_tails() {
+    for (text, secret) in [
+        (
+            "mysql -u root --password CliSpacePw --host db",
+            "CliSpacePw",
+        ),
+        (r#"["mysql", "--password", "ArgvVecPw"]"#, "ArgvVecPw"),
+        (
+            r#"X="1" "mysql" "-u" "root" "--password" "CommandArgPw""#,
+            "CommandArgPw",
+        ),
+        ("ALTER USER app WITH PASSWORD 'SqlAlterPw3'", "SqlAlterPw3"),
+        (r#"Token { value: "StructLikeTok" }"#, "StructLikeTok"),
+        (
+            r#"Password { value: "StructVariantPw" }"#,
+            "StructVariantPw",
+        ),
+        (
+            r#"Credentials { user: "ann", key: "CredStructKey3" }"#,
+            "CredStructKey3",
+        ),
+        (
+            "db:\n  password:\n    YamlNextLinePw\n  host: x",
+            "YamlNextLinePw",
+        ),
+        ("password: |\n  YamlBlock14\n  more\nnext: 1", "YamlBlock14"),
+        ("password:\r\n  CrlfNext15", "CrlfNext15"),
+        ("password=abc;defTail9xx", "defTail9xx"),
+        ("password=Xy)SecretParen10", "SecretParen10"),
+        ("password=ab\\cdBackslash11", "cdBackslash11"),
+        (
+            r#"{"url":"postgres:\/\/app:JsonSlashPw@db\/prod"}"#,
+            "JsonSlashPw",
+        ),
+        (
+            r#"{"spring.datasource.hikari.data-source-properties.primary.replica.password": "LongDottedKeyPw"}"#,
+            "LongDottedKeyPw",
+        ),
+        ("kennwort=GermanKw1 contraseña=SpanishPw2", "GermanKw1"),
+        ("kennwort=GermanKw1 contraseña=SpanishPw2", "SpanishPw2"),
+        ("mot_de_passe=FrenchPw3", "FrenchPw3"),
+        (
+            r#""sk_live_abcdefghijklmnop1234 password": "AfterTokenKey""#,
+            "AfterTokenKey",
+        ),
+        (
+            r#""sk_live_abcdefghijklmnop1234 password": "AfterTokenKey""#,
+            "abcdefghijklmnop",
+        ),
+    ] {
+        assert_masked(text, secret);
+    }
+    // A connection string's next key still ends the value; a list ends at
+    // its brackets.
+    assert_eq!(
+        scrub("Password=abc;Host=db;Port=5432"),
+        "Password=[REDACTED];Host=db;Port=5432"
+    );
+    assert_eq!(
+        scrub("auth: success (user=ann, role=admin) done"),
+        "auth: [REDACTED]"
+    );
+}
+
 #[test]
 fn more_vendor_tokens() {
     let body = "aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7kL9mN1pQ3sT5vW7yZ9bC1dE3fG5hJ7";
@@ -376,6 +442,12 @@ const ORDINARY: &[&str] = &[
     "--verbose --dry-run",
     "Some(42) Ok(\"fine\")",
     r#"["password reset requested", "user@example.com"]"#,
+    "--session-timeout=30 --auth-timeout=30 --token-limit=4096",
+    r#"{"token_count": 5, "max_tokens": 1024, "prompt_tokens": 12}"#,
+    "Token(Eof) Session(Expired) Card(Visa)",
+    "https://registry.npmjs.org:/@scope/pkg/-/pkg-1.0.0.tgz",
+    "git+https://github.com:org/pkg.git@main#egg=pkg",
+    "http://localhost:8080/users/bob@example.com",
 ];
 
 #[test]

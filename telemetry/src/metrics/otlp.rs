@@ -26,6 +26,7 @@ use prost::Message as _;
 use super::registry::{Kind, Labels, Registry, Series};
 use super::series::Exemplar;
 use crate::config::{MetricsTemporality, OtlpProtocol};
+use crate::redaction::EndpointSecrets;
 
 /// Where and how the metrics are pushed.
 #[derive(Debug, Clone)]
@@ -388,7 +389,8 @@ pub(crate) fn start(
         previous: Previous::default(),
     };
     // Printed in warnings: never with the password of its user-info.
-    let shown = observe_runtime::redact::scrub(&settings.endpoint).into_owned();
+    let shown = EndpointSecrets::shown(&settings.endpoint);
+    let secrets = EndpointSecrets::of([settings.endpoint.as_str()]);
     let (flush, requests) = mpsc::channel::<mpsc::Sender<()>>();
     std::thread::Builder::new()
         .name("observe-otlp-metrics".into())
@@ -407,7 +409,7 @@ pub(crate) fn start(
                         tracing::warn!(
                             target: "observe_telemetry",
                             endpoint = %shown,
-                            error = %observe_runtime::redact::scrub(&error),
+                            error = %secrets.scrub(&error),
                             "OTLP metrics export failed; retrying every interval (this warning is not repeated until it recovers)"
                         );
                     }

@@ -125,7 +125,9 @@ fn labels_of(key: &Key) -> (Labels, bool) {
                 scrub(l.value()).into_owned()
             };
             masked |= value != l.value();
-            (sanitize(l.key(), false), value)
+            let key = scrub(l.key());
+            masked |= matches!(key, std::borrow::Cow::Owned(_));
+            (sanitize(&key, false), value)
         })
         .collect();
     (labels, masked)
@@ -219,7 +221,12 @@ impl Registry {
 
     /// The series of `key`, created (or folded) on first use.
     fn series(&self, kind: Kind, key: &Key) -> Registered {
-        let name = sanitize(key.name(), true);
+        // Known: no name to work out, no lock to take.
+        if let Some(found) = self.cached(kind, key) {
+            return Registered::Own(found);
+        }
+        // A name built at run time could hold a secret too.
+        let name = sanitize(&scrub(key.name()), true);
         let mut warn = None;
         let result = {
             let mut families = self.families();

@@ -45,7 +45,7 @@ use std::borrow::Cow;
 
 use opentelemetry::{Array, StringValue, Value};
 
-use crate::redaction::{scrub_attribute, scrub_span_with};
+use crate::redaction::{EndpointSecrets, scrub_attribute, scrub_span_with};
 use crate::verdicts::{is_secret_key, scrub_memo};
 
 /// The spans waiting for export at most (then new ones are dropped).
@@ -207,6 +207,7 @@ impl ShouldSample for RecordEverything {
 struct QuietExporter<E> {
     inner: E,
     endpoint: String,
+    secrets: EndpointSecrets,
     failing: Arc<AtomicBool>,
 }
 
@@ -215,7 +216,8 @@ impl<E> QuietExporter<E> {
         QuietExporter {
             inner,
             // Printed in warnings: never with the password of its user-info.
-            endpoint: observe_runtime::redact::scrub(&endpoint).into_owned(),
+            secrets: EndpointSecrets::of([endpoint.as_str()]),
+            endpoint: EndpointSecrets::shown(&endpoint),
             failing: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -239,7 +241,7 @@ impl<E: SpanExporter> SpanExporter for QuietExporter<E> {
                     tracing::warn!(
                         target: "observe_telemetry",
                         endpoint = %self.endpoint,
-                        error = %observe_runtime::redact::scrub(&error.to_string()),
+                        error = %self.secrets.scrub(&error.to_string()),
                         dropped_spans = count,
                         "OTLP trace export failed; spans are dropped while the endpoint is unreachable (this warning is not repeated until it recovers)"
                     );
