@@ -515,6 +515,12 @@ fn run_corpus() -> Vec<Case> {
         case("command-line flag", &|| {
             plain_argument(&format!("/usr/bin/worker --db-password={s} --verbose"));
         });
+        case("command line, flag and value apart", &|| {
+            plain_argument(&format!("mysql -u root --password {s} --host db"));
+        });
+        case("YAML, value on the next line", &|| {
+            plain_argument(&format!("db:\n  password:\n    {s}\n  host: db"));
+        });
         case("JSON key with a leading underscore", &|| {
             json_text(&format!(r#"{{"_token": "{s}", "n": 1}}"#));
         });
