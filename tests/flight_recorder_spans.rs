@@ -2,7 +2,8 @@
 //! with no exporter (where the recorder alone decides, before a root's span
 //! is even built): ordinary traces are dropped, failed and slow ones kept
 //! whole; a completion event is a span event unless it is routine (a fast
-//! success without `ret`, below ERROR).
+//! success without `ret`, below ERROR); a span lasts exactly as long as its
+//! call's measured latency.
 
 use std::time::Duration;
 
@@ -139,6 +140,18 @@ fn ordinary_traces_are_dropped_and_failed_or_slow_ones_kept_with_their_events() 
     assert_eq!(slow.keep_reason, KeepReason::Slow);
     assert_eq!(events_of(slow, "sleepy"), ["slow call"]);
     assert_eq!(attribute(slow, "sleepy", "slow call", "slow"), Some("true"));
+    // The span starts and ends at the instants the call's latency is
+    // measured between: its length is the line's duration_ms.
+    let span = slow.spans.iter().find(|s| s.name == "sleepy").unwrap();
+    let span_ms = span.end.duration_since(span.start).unwrap().as_secs_f64() * 1e3;
+    let line_ms: f64 = attribute(slow, "sleepy", "slow call", "duration_ms")
+        .expect("duration_ms")
+        .parse()
+        .unwrap();
+    assert!(
+        (span_ms - line_ms).abs() < 0.002,
+        "span {span_ms} ms, line {line_ms} ms"
+    );
 
     let loud = &traces[3];
     assert_eq!(loud.keep_reason, KeepReason::Error);

@@ -9,6 +9,7 @@
 #![deny(missing_docs)]
 
 mod budget;
+pub mod call_clock;
 mod callsite;
 mod catalog;
 mod hash;

@@ -156,11 +156,15 @@ impl Observation {
             for (slot, value) in all.iter_mut().zip(own.iter().chain(values)) {
                 *slot = *value;
             }
-            self.span = Span::new(metadata, &fields.value_set_all(&all[..count]));
+            self.span = crate::call_clock::lend_opening(metadata, self.start, || {
+                Span::new(metadata, &fields.value_set_all(&all[..count]))
+            });
         } else {
             let mut all: Vec<Option<&dyn Value>> = own.iter().chain(values).copied().collect();
             all.truncate(count);
-            self.span = Span::new(metadata, &fields.value_set_all(&all));
+            self.span = crate::call_clock::lend_opening(metadata, self.start, || {
+                Span::new(metadata, &fields.value_set_all(&all))
+            });
         }
     }
 
@@ -198,6 +202,15 @@ impl Observation {
         }
     }
 
+    /// [`Observation::exit_body`], the call having ended at `end`.
+    fn exit_body_at(&mut self, end: Instant) {
+        if std::mem::take(&mut self.entered) {
+            self.span.with_subscriber(|(id, dispatch)| {
+                crate::call_clock::lend_closing(id, end, || dispatch.exit(id))
+            });
+        }
+    }
+
     /// Finishes a synchronous call. `classify` (generated, reading the
     /// returned value) tells an `Err` from a success and renders `ret`; it
     /// is a `dyn` so that this is compiled once, not per function.
@@ -213,12 +226,13 @@ impl Observation {
 
     fn finish_with(&mut self, classify: &mut dyn FnMut() -> (Outcome, Option<String>)) {
         self.done = true;
-        let seconds = self.start.elapsed().as_secs_f64();
+        let end = Instant::now();
+        let seconds = end.saturating_duration_since(self.start).as_secs_f64();
         // The probes guard every user impl they call; this only catches
         // what they could not (a panicking `Label` of a generic error).
         let (outcome, ret) = crate::probe::guarded(|| (unclassified(), None), classify);
         self.record(seconds, outcome, ret.as_deref());
-        self.exit_body();
+        self.exit_body_at(end);
     }
 
     fn record(&self, seconds: f64, outcome: Outcome, ret: Option<&str>) {

@@ -21,6 +21,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Instant;
 
 use opentelemetry::{Context, ContextGuard, Key, KeyValue, StringValue, Value};
 use opentelemetry_sdk::Resource;
@@ -258,6 +259,10 @@ where
     S: Subscriber + for<'a> LookupSpan<'a>,
 {
     fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: LayerContext<'_, S>) {
+        // An observed call's span opens when the call started (one clock
+        // read less per call, see `observe_runtime::call_clock`).
+        let opened =
+            observe_runtime::call_clock::opening_of(attrs.metadata()).unwrap_or_else(Instant::now);
         let Some(span) = ctx.span(id) else { return };
         let Some(parent) = self.parent(attrs, &ctx) else {
             // Telemetry is suppressed here: the span is the bridge's, but
@@ -276,7 +281,7 @@ where
         attributes.push(KeyValue::new("target", meta.target()));
         attrs.record(&mut SpanFields(&mut updates));
 
-        let data = OtelSpan::open(self.pipeline(), parent, updates, meta.name());
+        let data = OtelSpan::open(self.pipeline(), parent, updates, meta.name(), opened);
         span.extensions_mut().insert(data);
     }
 
@@ -340,7 +345,10 @@ where
         {
             let mut extensions = span.extensions_mut();
             if let Some(data) = extensions.get_mut::<OtelSpan>() {
-                data.exit();
+                // The exit that ends an observed call's body is at the
+                // call's end.
+                let now = observe_runtime::call_clock::closing_of(id).unwrap_or_else(Instant::now);
+                data.exit(now);
             } else if extensions.get_mut::<Untraced>().is_none() {
                 return;
             }

@@ -167,8 +167,13 @@ impl OtelSpan {
     /// A span opened now under `parent`, with its name, kind, status and
     /// attributes from its metadata and fields.
     #[inline]
-    pub fn open(pipeline: &Pipeline, parent: Parent, updates: Updates, name: &'static str) -> Self {
-        let opened = Instant::now();
+    pub fn open(
+        pipeline: &Pipeline,
+        parent: Parent,
+        updates: Updates,
+        name: &'static str,
+        opened: Instant,
+    ) -> Self {
         let start = wall_time_at(opened);
         let name = updates.name.unwrap_or(Cow::Borrowed(name));
         let kind = updates.kind.unwrap_or(SpanKind::Internal);
@@ -230,11 +235,10 @@ impl OtelSpan {
         (self.cx.clone(), self.ids())
     }
 
-    /// Exited: the busy time grows when the last enter is left, and the
-    /// last exit is the end time.
+    /// Exited at `now`: the busy time grows when the last enter is left,
+    /// and the last exit is the end time.
     #[inline]
-    pub fn exit(&mut self) {
-        let now = Instant::now();
+    pub fn exit(&mut self, now: Instant) {
         self.exited = Some(now);
         self.entered = self.entered.saturating_sub(1);
         if self.entered == 0 {

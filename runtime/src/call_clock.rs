@@ -1,0 +1,124 @@
+//! The two clock readings of an observed call, lent to the `tracing` layer
+//! that opens and closes its span (observe's bridge to OpenTelemetry), so
+//! that a synchronous call reads the clock twice, not four times, and its
+//! span starts and ends at the instants its latency is measured between.
+//! A read costs about 28 ns on the CI machine: a tenth of a call whose
+//! line is sampled out went to the clock.
+//!
+//! A reading is lent only around the one `tracing` call it is for (the
+//! span's creation, the exit that ends its body), tagged with what it is
+//! for (the span's metadata, the span's id), and taken at most once; a
+//! layer that finds none reads the clock itself.
+
+use std::cell::Cell;
+use std::time::Instant;
+
+use tracing::Metadata;
+use tracing::span::Id;
+
+thread_local! {
+    /// The call's start, for the span of this metadata being created.
+    static OPENING: Cell<Option<(usize, Instant)>> = const { Cell::new(None) };
+    /// The call's end, for the exit of this span.
+    static CLOSING: Cell<Option<(u64, Instant)>> = const { Cell::new(None) };
+}
+
+/// Clears a lent reading however the call it was lent for ends.
+struct Lending<T: Copy + 'static>(&'static std::thread::LocalKey<Cell<Option<T>>>);
+
+impl<T: Copy + 'static> Drop for Lending<T> {
+    fn drop(&mut self) {
+        let _ = self.0.try_with(|cell| cell.set(None));
+    }
+}
+
+/// Runs `f` (which creates the span of `metadata`) with `at` lent as the
+/// span's opening.
+pub(crate) fn lend_opening<R>(
+    metadata: &'static Metadata<'static>,
+    at: Instant,
+    f: impl FnOnce() -> R,
+) -> R {
+    let _lending = Lending(&OPENING);
+    let key = std::ptr::from_ref(metadata) as usize;
+    let _ = OPENING.try_with(|cell| cell.set(Some((key, at))));
+    f()
+}
+
+/// Runs `f` (which exits span `id`) with `at` lent as the span's end.
+pub(crate) fn lend_closing<R>(id: &Id, at: Instant, f: impl FnOnce() -> R) -> R {
+    let _lending = Lending(&CLOSING);
+    let _ = CLOSING.try_with(|cell| cell.set(Some((id.into_u64(), at))));
+    f()
+}
+
+/// The observed call's start, when the span of `metadata` being created
+/// is that call's; taken, so asked once.
+pub fn opening_of(metadata: &'static Metadata<'static>) -> Option<Instant> {
+    let key = std::ptr::from_ref(metadata) as usize;
+    OPENING
+        .try_with(|cell| match cell.get() {
+            Some((lent, at)) if lent == key => {
+                cell.set(None);
+                Some(at)
+            }
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+/// The observed call's end, when the exit of span `id` is the one that
+/// ends its body; taken, so asked once.
+pub fn closing_of(id: &Id) -> Option<Instant> {
+    let key = id.into_u64();
+    CLOSING
+        .try_with(|cell| match cell.get() {
+            Some((lent, at)) if lent == key => {
+                cell.set(None);
+                Some(at)
+            }
+            _ => None,
+        })
+        .ok()
+        .flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reading_is_taken_once_and_only_for_what_it_was_lent_for() {
+        struct Site;
+        impl tracing::Callsite for Site {
+            fn set_interest(&self, _: tracing::subscriber::Interest) {}
+            fn metadata(&self) -> &Metadata<'_> {
+                &META
+            }
+        }
+        static SITE: Site = Site;
+        static META: Metadata<'static> = Metadata::new(
+            "lent",
+            "call_clock",
+            tracing::Level::INFO,
+            None,
+            None,
+            None,
+            tracing::field::FieldSet::new(&[], tracing_core::identify_callsite!(&SITE)),
+            tracing::metadata::Kind::SPAN,
+        );
+        let meta: &'static Metadata<'static> = &META;
+        let at = Instant::now();
+        lend_opening(meta, at, || {
+            assert_eq!(opening_of(meta), Some(at));
+            assert_eq!(opening_of(meta), None, "taken once");
+        });
+        let id = Id::from_u64(7);
+        lend_closing(&id, at, || {
+            assert_eq!(closing_of(&Id::from_u64(8)), None, "another span's exit");
+            assert_eq!(closing_of(&id), Some(at));
+        });
+        assert_eq!(closing_of(&id), None, "not after the lending");
+    }
+}
