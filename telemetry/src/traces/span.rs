@@ -35,15 +35,16 @@ thread_local! {
 /// clock, as a span's end time always did; a step of the system clock
 /// shows in new spans within 50 ms.
 fn wall_time_at(now: Instant) -> SystemTime {
-    CLOCKS.with(|clocks| match clocks.get() {
-        Some((paired, wall)) if now >= paired && now - paired < CLOCK_PAIRING => {
-            wall + (now - paired)
-        }
-        _ => {
+    CLOCKS.with(|clocks| {
+        let from_pairing = clocks.get().and_then(|(paired, wall)| {
+            let since = now.checked_duration_since(paired)?;
+            (since < CLOCK_PAIRING).then_some(wall + since)
+        });
+        from_pairing.unwrap_or_else(|| {
             let wall = SystemTime::now();
             clocks.set(Some((now, wall)));
             wall
-        }
+        })
     })
 }
 
