@@ -152,6 +152,17 @@ fn ordinary_traces_are_dropped_and_failed_or_slow_ones_kept_with_their_events() 
         (span_ms - line_ms).abs() < 0.002,
         "span {span_ms} ms, line {line_ms} ms"
     );
+    // Its body counts as entered from the call's start: busy the whole
+    // call, never idle.
+    let nanos = |key: &str| -> i64 {
+        let (_, value) = span.attributes.iter().find(|(k, _)| k == key).unwrap();
+        value.parse().unwrap()
+    };
+    assert_eq!(nanos("idle_ns"), 0);
+    assert_eq!(
+        nanos("busy_ns"),
+        span.end.duration_since(span.start).unwrap().as_nanos() as i64
+    );
 
     let loud = &traces[3];
     assert_eq!(loud.keep_reason, KeepReason::Error);

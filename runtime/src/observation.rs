@@ -187,9 +187,10 @@ impl Observation {
         if let Some(observation) = observation.as_mut()
             && !observation.span.is_disabled()
         {
-            observation
-                .span
-                .with_subscriber(|(id, dispatch)| dispatch.enter(id));
+            let start = observation.start;
+            observation.span.with_subscriber(|(id, dispatch)| {
+                crate::call_clock::lend_entering(id, start, || dispatch.enter(id))
+            });
             observation.entered = true;
         }
     }

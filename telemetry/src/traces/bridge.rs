@@ -8,9 +8,12 @@
 //! written in place (no `Arc<Mutex<_>>` around it, no `SpanBuilder` turned
 //! into an SDK span when first entered); the sampler runs once per local
 //! root (children inherit its decision, which is what the SDK's samplers
-//! give them); the thread attributes are built once per thread; one clock
-//! read per enter and exit; and at close the `SpanData` is built from the
-//! struct by moves and handed straight to the processors.
+//! give them); the thread attributes are built once per thread and a
+//! span's `code.*`, `thread.*` and `target` attributes only if it is
+//! exported (`origin`); one clock read per enter and exit, none where an
+//! observed call lends its own (`observe_runtime::call_clock`); and at
+//! close the `SpanData` is built from the struct by moves and handed
+//! straight to the processors.
 //!
 //! The OpenTelemetry `Context` of an entered span is attached, as
 //! tracing-opentelemetry does, so `opentelemetry::Context::current()` and
@@ -23,71 +26,21 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use opentelemetry::{Context, ContextGuard, Key, KeyValue, StringValue, Value};
+use opentelemetry::{Context, ContextGuard, KeyValue};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracerProvider, ShouldSample, SpanProcessor};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Dispatch, Event as TracingEvent, Level, Metadata, Subscriber};
+use tracing::{Dispatch, Event as TracingEvent, Level, Subscriber};
 use tracing_subscriber::layer::Context as LayerContext;
 use tracing_subscriber::registry::{LookupSpan, SpanRef};
 
+use super::origin::{Origin, push_location};
 use super::pipeline::Pipeline;
 use super::record::{EventFields, SpanFields, Updates};
 use super::span::{OtelSpan, Parent};
 use crate::exemplar_ids::{self, Ids};
 
-/// Attributes every span gets besides its fields: `code.file.path`,
-/// `code.module.name`, `code.line.number`, `thread.id`, `thread.name`,
-/// `target`, and at close `busy_ns` and `idle_ns`.
-const EXTRA_ATTRIBUTES: usize = 8;
-
-/// The attributes of the thread a span opens on, built once per thread
-/// (tracing-opentelemetry formats the id and copies the name per span).
-struct ThreadAttributes {
-    id: i64,
-    name: Option<Arc<str>>,
-}
-
-impl ThreadAttributes {
-    fn current() -> Self {
-        let thread = std::thread::current();
-        // `ThreadId` has no stable integer accessor; its `Debug` is `ThreadId(n)`.
-        let id = format!("{:?}", thread.id())
-            .trim_start_matches("ThreadId(")
-            .trim_end_matches(')')
-            .parse::<u64>()
-            .unwrap_or_default();
-        ThreadAttributes {
-            id: id as i64,
-            name: thread.name().map(Arc::from),
-        }
-    }
-
-    fn push_to(&self, attributes: &mut Vec<KeyValue>) {
-        attributes.push(KeyValue::new(Key::from_static_str("thread.id"), self.id));
-        if let Some(name) = &self.name {
-            let name = Value::String(StringValue::from(name.clone()));
-            attributes.push(KeyValue::new(Key::from_static_str("thread.name"), name));
-        }
-    }
-}
-
-/// The call site's `code.*` attributes, as tracing-opentelemetry sets
-/// them on spans and events.
-fn push_location(meta: &'static Metadata<'static>, attributes: &mut Vec<KeyValue>) {
-    if let Some(file) = meta.file() {
-        attributes.push(KeyValue::new("code.file.path", file));
-    }
-    if let Some(module) = meta.module_path() {
-        attributes.push(KeyValue::new("code.module.name", module));
-    }
-    if let Some(line) = meta.line() {
-        attributes.push(KeyValue::new("code.line.number", i64::from(line)));
-    }
-}
-
 thread_local! {
-    static THREAD: ThreadAttributes = ThreadAttributes::current();
     /// The spans entered on this thread, innermost last, with their ids for
     /// exemplars and the contexts attached while they are entered; an exit
     /// removes its span's entry (found from the top: enters and exits
@@ -272,16 +225,14 @@ where
         };
         let meta = attrs.metadata();
         let mut updates = Updates {
-            attributes: Vec::with_capacity(attrs.fields().len() + EXTRA_ATTRIBUTES),
+            // Room for `busy_ns` and `idle_ns` at close.
+            attributes: Vec::with_capacity(attrs.fields().len() + 2),
             ..Updates::default()
         };
-        let attributes = &mut updates.attributes;
-        push_location(meta, attributes);
-        THREAD.with(|thread| thread.push_to(attributes));
-        attributes.push(KeyValue::new("target", meta.target()));
         attrs.record(&mut SpanFields(&mut updates));
 
-        let data = OtelSpan::open(self.pipeline(), parent, updates, meta.name(), opened);
+        let origin = Origin::here(meta);
+        let data = OtelSpan::open(self.pipeline(), parent, updates, origin, opened);
         span.extensions_mut().insert(data);
     }
 
@@ -321,7 +272,8 @@ where
         let entered = {
             let mut extensions = span.extensions_mut();
             if let Some(data) = extensions.get_mut::<OtelSpan>() {
-                Some(data.enter())
+                // An observed call's body is entered when the call started.
+                Some(data.enter(observe_runtime::call_clock::entering_of(id)))
             } else if extensions.get_mut::<Untraced>().is_some() {
                 None
             } else {

@@ -15,6 +15,7 @@
 mod bridge;
 mod context;
 mod intern;
+mod origin;
 mod pipeline;
 mod record;
 mod span;

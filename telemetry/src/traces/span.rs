@@ -14,6 +14,7 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, Key, KeyValue};
 use opentelemetry_sdk::trace::{IdGenerator, SamplingDecision, SpanData, SpanEvents, SpanLinks};
 
+use super::origin::Origin;
 use super::pipeline::Pipeline;
 use super::record::Updates;
 use crate::exemplar_ids::Ids;
@@ -65,7 +66,12 @@ pub(crate) struct OtelSpan {
     name: Cow<'static, str>,
     kind: SpanKind,
     status: Status,
+    /// Its fields' attributes; the origin's come first once exported.
     attributes: Vec<KeyValue>,
+    /// Where it opened, made into attributes only if it is exported (see
+    /// `origin`); until then they keep their room under the limit.
+    origin: Origin,
+    origin_room: usize,
     dropped_attributes: u32,
     events: SpanEvents,
     links: SpanLinks,
@@ -172,11 +178,11 @@ impl OtelSpan {
         pipeline: &Pipeline,
         parent: Parent,
         updates: Updates,
-        name: &'static str,
+        origin: Origin,
         opened: Instant,
     ) -> Self {
         let start = wall_time_at(opened);
-        let name = updates.name.unwrap_or(Cow::Borrowed(name));
+        let name = updates.name.unwrap_or(Cow::Borrowed(origin.name()));
         let kind = updates.kind.unwrap_or(SpanKind::Internal);
         let mut attributes = updates.attributes;
         let lineage = lineage(
@@ -188,9 +194,10 @@ impl OtelSpan {
             &attributes,
         );
         attributes.extend(lineage.attributes);
-        let limit = pipeline.limits.max_attributes_per_span as usize;
-        let dropped_attributes = attributes.len().saturating_sub(limit) as u32;
-        attributes.truncate(limit);
+        let origin_room = origin.len();
+        let room = (pipeline.limits.max_attributes_per_span as usize).saturating_sub(origin_room);
+        let dropped_attributes = attributes.len().saturating_sub(room) as u32;
+        attributes.truncate(room);
         OtelSpan {
             cx: lineage.cx,
             span_context: lineage.span_context,
@@ -202,6 +209,8 @@ impl OtelSpan {
             kind,
             status: updates.status.unwrap_or_default(),
             attributes,
+            origin,
+            origin_room,
             dropped_attributes,
             events: SpanEvents::default(),
             links: SpanLinks::default(),
@@ -225,11 +234,12 @@ impl OtelSpan {
         }
     }
 
-    /// Entered (again, maybe): its context to attach and its ids.
+    /// Entered (again, maybe), at `at` when an observed call lends its
+    /// start: its context to attach and its ids.
     #[inline]
-    pub fn enter(&mut self) -> (Context, Ids) {
+    pub fn enter(&mut self, at: Option<Instant>) -> (Context, Ids) {
         if self.entered == 0 {
-            self.last = Instant::now();
+            self.last = at.unwrap_or_else(Instant::now);
         }
         self.entered += 1;
         self.started = true;
@@ -291,7 +301,7 @@ impl OtelSpan {
 
     #[inline]
     fn add_attribute(&mut self, attribute: KeyValue, limit: u32) {
-        if self.attributes.len() < limit as usize {
+        if self.attributes.len() + self.origin_room < limit as usize {
             self.attributes.push(attribute);
         } else {
             self.dropped_attributes += 1;
@@ -394,7 +404,7 @@ impl OtelSpan {
         if !self.recording {
             return None;
         }
-        let limit = pipeline.limits.max_attributes_per_span;
+        let limit = pipeline.limits.max_attributes_per_span as usize;
         // tracing-opentelemetry adds the gap before each enter to the idle
         // time, so busy + idle is the time from opening to the last exit
         // (nothing once never entered): one clock difference per exit and
@@ -409,10 +419,23 @@ impl OtelSpan {
             }
             None => (self.time_at(Instant::now()), 0),
         };
+        // The origin's attributes first, as tracing-opentelemetry orders
+        // them; the fields were kept within the room left for them.
+        let mut attributes = Vec::with_capacity(self.origin_room + self.attributes.len() + 2);
+        self.origin.push_to(&mut attributes);
+        let mut dropped_attributes = self.dropped_attributes;
+        dropped_attributes += attributes.len().saturating_sub(limit) as u32;
+        attributes.truncate(limit);
+        attributes.append(&mut self.attributes);
         let busy = KeyValue::new(Key::from_static_str("busy_ns"), self.busy_ns);
         let idle = KeyValue::new(Key::from_static_str("idle_ns"), idle_ns);
-        self.add_attribute(busy, limit);
-        self.add_attribute(idle, limit);
+        for timing in [busy, idle] {
+            if attributes.len() < limit {
+                attributes.push(timing);
+            } else {
+                dropped_attributes += 1;
+            }
+        }
         Some(SpanData {
             span_context: self.span_context,
             parent_span_id: self.parent_span_id,
@@ -421,8 +444,8 @@ impl OtelSpan {
             name: self.name,
             start_time: self.start,
             end_time,
-            attributes: self.attributes,
-            dropped_attributes_count: self.dropped_attributes,
+            attributes,
+            dropped_attributes_count: dropped_attributes,
             events: self.events,
             links: self.links,
             status: self.status,
