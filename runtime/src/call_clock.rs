@@ -25,13 +25,40 @@ thread_local! {
     static BODY_EDGE: Cell<Option<(u64, Instant)>> = const { Cell::new(None) };
 }
 
-/// Clears a lent reading however the call it was lent for ends.
-struct Lending<T: Copy + 'static>(&'static std::thread::LocalKey<Cell<Option<T>>>);
+type Lent<K> = std::thread::LocalKey<Cell<Option<(K, Instant)>>>;
 
-impl<T: Copy + 'static> Drop for Lending<T> {
+/// Clears a lent reading however the call it was lent for ends.
+struct Lending<K: Copy + 'static>(&'static Lent<K>);
+
+impl<K: Copy + 'static> Drop for Lending<K> {
     fn drop(&mut self) {
         let _ = self.0.try_with(|cell| cell.set(None));
     }
+}
+
+/// Runs `f` with `at` lent in `slot` for `key`.
+fn lend<K: Copy + 'static, R>(
+    slot: &'static Lent<K>,
+    key: K,
+    at: Instant,
+    f: impl FnOnce() -> R,
+) -> R {
+    let _lending = Lending(slot);
+    let _ = slot.try_with(|cell| cell.set(Some((key, at))));
+    f()
+}
+
+/// The reading lent in `slot` for `key`, taken.
+fn take<K: Copy + PartialEq + 'static>(slot: &'static Lent<K>, key: K) -> Option<Instant> {
+    slot.try_with(|cell| match cell.get() {
+        Some((lent, at)) if lent == key => {
+            cell.set(None);
+            Some(at)
+        }
+        _ => None,
+    })
+    .ok()
+    .flatten()
 }
 
 /// Runs `f` (which creates the span of `metadata`) with `at` lent as the
@@ -41,69 +68,36 @@ pub(crate) fn lend_opening<R>(
     at: Instant,
     f: impl FnOnce() -> R,
 ) -> R {
-    let _lending = Lending(&OPENING);
-    let key = std::ptr::from_ref(metadata) as usize;
-    let _ = OPENING.try_with(|cell| cell.set(Some((key, at))));
-    f()
+    lend(&OPENING, std::ptr::from_ref(metadata) as usize, at, f)
 }
 
 /// Runs `f` (which enters span `id` for the call's body) with `at` lent
 /// as the instant the body was entered.
 pub(crate) fn lend_entering<R>(id: &Id, at: Instant, f: impl FnOnce() -> R) -> R {
-    lend_body_edge(id, at, f)
+    lend(&BODY_EDGE, id.into_u64(), at, f)
 }
 
 /// Runs `f` (which exits span `id`) with `at` lent as the span's end.
 pub(crate) fn lend_closing<R>(id: &Id, at: Instant, f: impl FnOnce() -> R) -> R {
-    lend_body_edge(id, at, f)
-}
-
-fn lend_body_edge<R>(id: &Id, at: Instant, f: impl FnOnce() -> R) -> R {
-    let _lending = Lending(&BODY_EDGE);
-    let _ = BODY_EDGE.try_with(|cell| cell.set(Some((id.into_u64(), at))));
-    f()
+    lend(&BODY_EDGE, id.into_u64(), at, f)
 }
 
 /// The observed call's start, when the span of `metadata` being created
 /// is that call's; taken, so asked once.
 pub fn opening_of(metadata: &'static Metadata<'static>) -> Option<Instant> {
-    let key = std::ptr::from_ref(metadata) as usize;
-    OPENING
-        .try_with(|cell| match cell.get() {
-            Some((lent, at)) if lent == key => {
-                cell.set(None);
-                Some(at)
-            }
-            _ => None,
-        })
-        .ok()
-        .flatten()
+    take(&OPENING, std::ptr::from_ref(metadata) as usize)
 }
 
 /// The observed call's start, when the enter of span `id` is the one that
 /// starts its body; taken, so asked once.
 pub fn entering_of(id: &Id) -> Option<Instant> {
-    body_edge_of(id)
+    take(&BODY_EDGE, id.into_u64())
 }
 
 /// The observed call's end, when the exit of span `id` is the one that
 /// ends its body; taken, so asked once.
 pub fn closing_of(id: &Id) -> Option<Instant> {
-    body_edge_of(id)
-}
-
-fn body_edge_of(id: &Id) -> Option<Instant> {
-    let key = id.into_u64();
-    BODY_EDGE
-        .try_with(|cell| match cell.get() {
-            Some((lent, at)) if lent == key => {
-                cell.set(None);
-                Some(at)
-            }
-            _ => None,
-        })
-        .ok()
-        .flatten()
+    take(&BODY_EDGE, id.into_u64())
 }
 
 #[cfg(test)]
