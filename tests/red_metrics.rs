@@ -201,6 +201,69 @@ fn errors_of_non_label_types_use_the_default_kind() {
     );
 }
 
+/// A poll function that waits through `ready!`, whose `return
+/// Poll::Pending` is hidden in the macro.
+#[observe(flow = "poll")]
+fn poll_inner(
+    inner: std::task::Poll<Result<u32, std::num::ParseIntError>>,
+) -> std::task::Poll<Result<u32, std::num::ParseIntError>> {
+    let value = std::task::ready!(inner)?;
+    std::task::Poll::Ready(Ok(value + 1))
+}
+
+#[test]
+fn waiting_through_ready_is_not_an_error() {
+    use std::task::Poll;
+    let (_, captured) = capture(|| {
+        assert_eq!(poll_inner(Poll::Pending), Poll::Pending);
+        assert_eq!(poll_inner(Poll::Ready(Ok(1))), Poll::Ready(Ok(2)));
+        let failed = "x".parse::<u32>().map(|_| 0);
+        assert!(matches!(
+            poll_inner(Poll::Ready(failed)),
+            Poll::Ready(Err(_))
+        ));
+    });
+    let calls = |outcome| {
+        captured.counter(
+            "flow_calls_total",
+            &[
+                ("flow", "poll"),
+                ("function", "poll_inner"),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    assert_eq!((calls("ok"), calls("error")), (2, 1));
+}
+
+/// A stream's `poll_next`: a `Ready(Some(Err(..)))` is an error.
+#[observe(flow = "poll")]
+fn poll_next(
+    item: Option<Result<u32, std::num::ParseIntError>>,
+) -> std::task::Poll<Option<Result<u32, std::num::ParseIntError>>> {
+    std::task::Poll::Ready(item)
+}
+
+#[test]
+fn a_streams_failed_item_is_an_error() {
+    let (_, captured) = capture(|| {
+        let _ = poll_next(Some(Ok(1)));
+        let _ = poll_next(None);
+        let _ = poll_next(Some("x".parse::<u32>()));
+    });
+    let calls = |outcome| {
+        captured.counter(
+            "flow_calls_total",
+            &[
+                ("flow", "poll"),
+                ("function", "poll_next"),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    assert_eq!((calls("ok"), calls("error")), (2, 1));
+}
+
 #[test]
 fn panics_are_recorded_and_continue() {
     let captured = capture_panic(|| {

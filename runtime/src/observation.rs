@@ -30,6 +30,11 @@ pub enum Exit {
     Sync,
     /// An async body: a drop before completion is a cancellation.
     Async,
+    /// A synchronous body returning `Poll`: an exit the expansion could not
+    /// rewrite is, in a poll function, `ready!`'s `return Poll::Pending`;
+    /// it is recorded as a success, as a returned `Poll::Pending` is (not
+    /// as an error on every poll that waits).
+    Poll,
     /// A synchronous body that is the function's own return value (a
     /// `-> impl Trait` function, whose value cannot be named or looked
     /// into): the drop at the function's end is its completion, a success
@@ -382,7 +387,7 @@ impl Observation {
         self.done = true;
         let outcome = if std::thread::panicking() {
             Outcome::Panic
-        } else if self.exit == Exit::Tail {
+        } else if matches!(self.exit, Exit::Tail | Exit::Poll) {
             Outcome::Ok
         } else if self.exit == Exit::Sync {
             Outcome::Error(ErrorInfo {

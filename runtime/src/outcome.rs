@@ -16,13 +16,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// An `Err` return.
-    pub fn error(kind: (&'static str, usize), message: String, type_name: &'static str) -> Self {
+    /// An `Err` return of `error`, whose type name is the error's type.
+    /// (Named here, not in the expansion: `core::any::type_name_of_val` is
+    /// newer than some users' `rust-version`, and clippy's
+    /// `incompatible_msrv` would flag every annotated function.)
+    #[inline]
+    pub fn error<E: ?Sized>(kind: (&'static str, usize), message: String, _error: &E) -> Self {
         Outcome::Error(ErrorInfo {
             kind: kind.0,
             kinds: kind.1,
             message,
-            type_name,
+            type_name: std::any::type_name::<E>(),
         })
     }
 

@@ -16,6 +16,7 @@
 use std::cell::Cell;
 use std::fmt::{self, Debug, Display};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::task::Poll;
 
 use tracing::field::{DisplayValue, Value};
 
@@ -362,7 +363,9 @@ impl<T: ?Sized> HashNothing for Probe<&T> {
 
 // ---- classifying a return value: Result::Err > anything else ----
 
-/// Finds the error in a `Result`.
+/// Finds the error in a `Result`, or in what a poll function returns
+/// (`Poll<Result<..>>` from `Future::poll` and `Service::poll_ready`,
+/// `Poll<Option<Result<..>>>` from `Stream::poll_next`).
 pub trait ErrorOf<'a> {
     /// The error type.
     type Error: ?Sized;
@@ -374,6 +377,26 @@ impl<'a, T, E> ErrorOf<'a> for &Probe<&'a Result<T, E>> {
     type Error = E;
     fn observe_error(&self) -> Option<&'a E> {
         self.0.as_ref().err()
+    }
+}
+
+impl<'a, T, E> ErrorOf<'a> for &Probe<&'a Poll<Result<T, E>>> {
+    type Error = E;
+    fn observe_error(&self) -> Option<&'a E> {
+        match self.0 {
+            Poll::Ready(Err(error)) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl<'a, T, E> ErrorOf<'a> for &Probe<&'a Poll<Option<Result<T, E>>>> {
+    type Error = E;
+    fn observe_error(&self) -> Option<&'a E> {
+        match self.0 {
+            Poll::Ready(Some(Err(error))) => Some(error),
+            _ => None,
+        }
     }
 }
 

@@ -38,7 +38,7 @@ fn classify(spec: &AnnotatedFn) -> TokenStream {
                 ::core::option::Option::Some(error) => #p::Outcome::error(
                     (&&#p::Probe(error)).observe_error_kind::<{ __OBSERVE_ERROR_ROOM }>(),
                     (&&&#p::Probe(error)).observe_error_message(),
-                    ::core::any::type_name_of_val(error),
+                    error,
                 ),
                 ::core::option::Option::None => #p::Outcome::Ok,
             }, #ret)

@@ -65,6 +65,7 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
         ReturnType::Default => None,
     };
     let output = declared.as_ref();
+    let (exemptions, canonical) = clippy_exemptions(&function);
     let user_block = (*function.block).clone();
     let body = if function.sig.asyncness.is_some() && matches!(output, Some(Type::Never(_))) {
         async_never_body(spec, &mut function, user_block)
@@ -79,12 +80,72 @@ fn rewrite(spec: &AnnotatedFn, mut function: ItemFn) -> TokenStream {
     } else {
         sync_value_body(spec, &mut function, user_block, output)
     };
-    // Clippy exempts an empty synchronous body from
-    // `extra_unused_type_parameters` (`fn assert_send<T: Send>() {}`); the
-    // expanded body is not empty, so the exemption is carried over.
-    let exempt = (function.sig.asyncness.is_none() && function.block.stmts.is_empty())
-        .then(|| quote!(#[allow(clippy::extra_unused_type_parameters)]));
-    with_body(&function, brace, quote!(#exempt), body)
+    // Clippy reads a `Clone` or `PartialOrd` impl's bodies at the impl,
+    // where no attribute of the method reaches: a canonical body keeps its
+    // silence by being macro output to clippy (its braces are the
+    // expansion's), as it only lints bodies written in the crate.
+    let brace = if canonical {
+        syn::token::Brace(proc_macro2::Span::call_site())
+    } else {
+        brace
+    };
+    with_body(&function, brace, exemptions, body)
+}
+
+/// Whether the declared return type is `Poll<..>` (`std::task::Poll`, or
+/// any path ending in `Poll`).
+fn returns_poll(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none()
+        && path.path.segments.last().is_some_and(|last| last.ident == "Poll"))
+}
+
+/// The clippy lints that exempt a body by its shape, which the expanded
+/// body no longer has, kept so that each lint speaks exactly where it would
+/// without the attribute: the `allow`s for the function, and whether its
+/// body is a canonical impl's (see `rewrite`).
+///
+/// - an empty synchronous body and `extra_unused_type_parameters`
+///   (`fn assert_send<T: Send>() {}`): allowed;
+/// - `fn clone(&self) -> Self { *self }` (`non_canonical_clone_impl`, the
+///   canonical `Clone` of a `Copy` type) and `fn partial_cmp(&self, other:
+///   &Self) -> .. { Some(self.cmp(other)) }` (`non_canonical_partial_ord_impl`):
+///   canonical.
+fn clippy_exemptions(function: &ItemFn) -> (TokenStream, bool) {
+    let sig = &function.sig;
+    let stmts = &function.block.stmts;
+    if sig.asyncness.is_some() {
+        return (TokenStream::new(), false);
+    }
+    if stmts.is_empty() {
+        return (
+            quote!(#[allow(clippy::extra_unused_type_parameters)]),
+            false,
+        );
+    }
+    let [syn::Stmt::Expr(expr, None)] = stmts.as_slice() else {
+        return (TokenStream::new(), false);
+    };
+    let body = quote!(#expr).to_string();
+    let named = |name: &str| sig.ident == name;
+    if named("clone") && sig.inputs.len() == 1 && body == "* self" {
+        return (TokenStream::new(), true);
+    }
+    if named("partial_cmp")
+        && let Some(FnArg::Typed(other)) = sig.inputs.iter().nth(1)
+        && let Pat::Ident(other) = &*other.pat
+    {
+        let other = &other.ident;
+        let canonical = [
+            quote!(Some(self.cmp(#other))),
+            quote!(Some(Ord::cmp(self, #other))),
+            quote!(Some(std::cmp::Ord::cmp(self, #other))),
+            quote!(Some(core::cmp::Ord::cmp(self, #other))),
+        ];
+        if canonical.iter().any(|form| form.to_string() == body) {
+            return (TokenStream::new(), true);
+        }
+    }
+    (TokenStream::new(), false)
 }
 
 /// `async fn .. -> !`: only its panics are recorded; `!` cannot annotate
@@ -205,7 +266,12 @@ fn sync_value_body(
 ) -> TokenStream {
     let p = private();
     let rebinds = rebind_arguments(spec, function, Body::Sync);
-    let prologue = prologue(spec, quote!(#p::Exit::Sync));
+    let exit = if output.is_some_and(returns_poll) {
+        quote!(#p::Exit::Poll)
+    } else {
+        quote!(#p::Exit::Sync)
+    };
+    let prologue = prologue(spec, exit);
     let classify = completion::classifier_of_local(spec);
     let ty = declared_type(output);
     let labeled = labeled_body(user_block);
@@ -401,10 +467,19 @@ fn rebind_arguments(spec: &AnnotatedFn, function: &mut ItemFn, body: Body) -> To
             .find(|param| param.binding.ident == *ident && !param.binding.is_self)
             .map(|param| param.binding.cfg.clone())
             .unwrap_or_default();
+        // An `_name` the user marked unused is still moved, so it drops
+        // where it would: clippy's pedantic underscore lints must not see
+        // that move as a use.
+        let underscore = ident.to_string().starts_with('_').then(|| {
+            quote!(
+                clippy::used_underscore_binding,
+                clippy::no_effect_underscore_binding,
+            )
+        });
         rebinds.extend(quote! {
             #(#cfg)*
             #(#lints)*
-            #[allow(clippy::redundant_locals)]
+            #[allow(#underscore clippy::redundant_locals)]
             let #mutability #ident = #ident;
         });
         // The attribute is the user's code: an argument it names

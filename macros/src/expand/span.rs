@@ -20,9 +20,32 @@ pub fn field_names(spec: &AnnotatedFn) -> Vec<String> {
     names
 }
 
+/// An argument the user named `_name` (marked unused) is recorded through
+/// a reference taken beforehand under an `allow`: clippy's pedantic
+/// `used_underscore_binding` must not see the recording as a use, and the
+/// `allow` must cover nothing of the user's.
+fn underscore_alias(ident: &syn::Ident) -> Option<syn::Ident> {
+    let name = ident.to_string();
+    name.starts_with('_')
+        .then(|| quote::format_ident!("__observe_arg{}", name))
+}
+
 /// Opens the span on `__observe` when it is wanted.
 pub fn open(spec: &AnnotatedFn) -> TokenStream {
     let p = private();
+    let aliases: TokenStream = spec
+        .params
+        .iter()
+        .filter(|param| matches!(param.recording, Recording::Value | Recording::Hashed))
+        .filter_map(|param| {
+            let ident = &param.ident;
+            let alias = underscore_alias(ident)?;
+            Some(quote! {
+                #[allow(clippy::used_underscore_binding)]
+                let #alias = &#ident;
+            })
+        })
+        .collect();
     let values: Vec<TokenStream> = recorded(spec).map(|(_, value)| value).collect();
     if values.is_empty() {
         return quote! {
@@ -32,6 +55,7 @@ pub fn open(spec: &AnnotatedFn) -> TokenStream {
         };
     }
     quote! {
+        #aliases
         if let ::core::option::Option::Some(__observe_open) = #p::Observation::wanting_span(&mut __observe) {
             #[allow(unused_imports)]
             use #p::probe::*;
@@ -46,14 +70,18 @@ fn recorded(spec: &AnnotatedFn) -> impl Iterator<Item = (String, TokenStream)> +
     let p = private();
     let params = spec.params.iter().filter_map(move |param| {
         let ident = &param.ident;
+        let reference = match underscore_alias(ident) {
+            Some(alias) => quote!(#alias),
+            None => quote_spanned!(ident.span()=> &#ident),
+        };
         let value = match param.recording {
             Recording::Skipped => return None,
             Recording::Value => {
-                quote_spanned!(ident.span()=> (&&&&#p::Probe(&#ident)).observe_arg())
+                quote_spanned!(ident.span()=> (&&&&#p::Probe(#reference)).observe_arg())
             }
             Recording::Redacted | Recording::RedactedByName => quote!(#p::Recorded::REDACTED),
             Recording::Hashed => {
-                quote_spanned!(ident.span()=> (&&&#p::Probe(&#ident)).observe_hash())
+                quote_spanned!(ident.span()=> (&&&#p::Probe(#reference)).observe_hash())
             }
         };
         Some((param.field_name.clone(), value))
