@@ -74,3 +74,24 @@ pub fn assert_send<T: Send>() {}
 pub fn widen(x: u64) -> u32 {
     x as u32
 }
+
+// The other expansions: `async fn`, `-> impl Trait`, a poll function.
+// (An `async fn` without `.await` is not compared: the expansion's own
+// `.await` hides pedantic `unused_async`, a known difference.)
+//@observe
+pub async fn fetch(_id: u64, key: &str) -> Result<usize, std::fmt::Error> {
+    let len = std::future::ready(key.len()).await;
+    Ok(len)
+}
+
+//@observe
+pub fn counter() -> impl Iterator<Item = u32> {
+    0..3
+}
+
+//@observe
+pub fn poll_ready(
+    _cx: &mut std::task::Context<'_>,
+) -> std::task::Poll<Result<(), std::fmt::Error>> {
+    std::task::Poll::Ready(Ok(()))
+}
